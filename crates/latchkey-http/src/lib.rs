@@ -1,0 +1,146 @@
+//! latchkey's HTTP surface: the Graph-compatible admin API under `/v1.0` and `/beta`, the
+//! Entra-style OAuth endpoints under `/{tenant}`, and the OpenAPI document.
+//!
+//! Handlers are thin: they parse the wire format, call one `latchkey_core` use case and
+//! render the result. Errors render in [`error`], identity is established in [`auth`].
+
+pub mod auth;
+pub mod context;
+pub mod error;
+pub mod graph;
+pub mod oauth;
+pub mod openapi;
+pub mod tokens;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::Uri;
+use latchkey_core::Latchkey;
+use latchkey_core::tenant::Tenant;
+use std::sync::Arc;
+use tokens::KeyRing;
+use tower::{Layer as _, ServiceExt as _};
+
+/// Largest request body accepted by the API (Graph's own bodies here are well under 4 KiB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Everything a handler may need, cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub core: Latchkey,
+    pub keys: Arc<KeyRing>,
+    pub tenant: Arc<Tenant>,
+    /// Where clients reach this server, without a trailing slash (`https://id.example.com`).
+    pub public_url: Arc<str>,
+}
+
+impl AppState {
+    #[must_use]
+    pub fn new(core: Latchkey, keys: KeyRing, tenant: Tenant, public_url: &str) -> Self {
+        Self {
+            core,
+            keys: Arc::new(keys),
+            tenant: Arc::new(tenant),
+            public_url: public_url.trim_end_matches('/').into(),
+        }
+    }
+
+    /// `{public-url}/{tenantId}/v2.0`, the issuer of every token.
+    #[must_use]
+    pub fn issuer(&self) -> String {
+        format!("{}/{}/v2.0", self.public_url, self.tenant.id)
+    }
+}
+
+/// The whole application as a service, with Graph's `('key')` path form rewritten before
+/// routing.
+pub fn app(state: AppState) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, std::net::SocketAddr> {
+    let router = router(state);
+    let rewritten = tower::util::MapRequestLayer::new(rewrite_key_syntax).layer(router);
+    Router::new().fallback_service(rewritten).into_make_service_with_connect_info()
+}
+
+/// The routes, with their middleware.
+pub fn router(state: AppState) -> Router {
+    let graph = graph::routes();
+    Router::new()
+        .nest("/v1.0", graph.clone())
+        .nest("/beta", graph)
+        .merge(oauth::routes())
+        .merge(openapi::routes())
+        .fallback(graph::unknown_route)
+        .method_not_allowed_fallback(graph::method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(graph::panic_response))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), context::request_context))
+        .with_state(state)
+}
+
+/// Rewrites OData key syntax to plain segments: `/users('alice@x')/...` becomes
+/// `/users/alice@x/...` (graph-tap-spec.md §1.3: UPNs starting with `$` need it).
+fn rewrite_key_syntax(mut request: Request) -> Request {
+    let uri = request.uri();
+    let path = uri.path();
+    if !(path.contains("('") || path.contains("(%27")) {
+        return request;
+    }
+    let rewritten: Vec<String> = path
+        .split('/')
+        .map(|seg| {
+            let seg_norm = seg.replace("%27", "'");
+            match (seg_norm.find("('"), seg_norm.strip_suffix("')")) {
+                (Some(i), Some(head)) if i > 0 => format!("{}/{}", &seg_norm[..i], head[i + 2..].replace("''", "'")),
+                _ => seg.to_owned(),
+            }
+        })
+        .collect();
+    let mut new = rewritten.join("/");
+    if let Some(q) = uri.query() {
+        new.push('?');
+        new.push_str(q);
+    }
+    if let Ok(u) = new.parse::<Uri>() {
+        *request.uri_mut() = u;
+    }
+    request
+}
+
+/// Serves until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await
+}
+
+#[doc(hidden)]
+pub async fn oneshot(state: AppState, request: Request) -> axum::response::Response {
+    let router = router(state);
+    let Ok(response) = router.oneshot(rewrite_key_syntax(request)).await;
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewrite(path: &str) -> String {
+        let req = Request::builder().uri(path).body(axum::body::Body::empty()).unwrap();
+        rewrite_key_syntax(req).uri().to_string()
+    }
+
+    #[test]
+    fn odata_key_syntax_becomes_a_path_segment() {
+        assert_eq!(
+            rewrite("/v1.0/users('alice@contoso.test')/authentication/methods"),
+            "/v1.0/users/alice@contoso.test/authentication/methods"
+        );
+        assert_eq!(rewrite("/v1.0/users(%27$x@y.z%27)"), "/v1.0/users/$x@y.z");
+        assert_eq!(
+            rewrite("/beta/policies/authenticationMethodsPolicy/authenticationMethodConfigurations('TemporaryAccessPass')?a=b"),
+            "/beta/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass?a=b"
+        );
+        assert_eq!(rewrite("/v1.0/users/plain"), "/v1.0/users/plain");
+    }
+}

@@ -1,0 +1,202 @@
+//! Token signing and checking: RS256 JWTs under the tenant's keys, published as a JWKS.
+//!
+//! Keys are generated here, sealed under the master key for storage, and opened once at
+//! start-up. Expiry is checked against the injected clock, not the wall clock, so tests
+//! can expire tokens by moving a fake clock.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use latchkey_core::CoreError;
+use latchkey_core::secrets::MasterKey;
+use latchkey_core::tenant::SigningKeyRecord;
+use rsa::pkcs1::{DecodeRsaPrivateKey as _, EncodeRsaPrivateKey as _};
+use rsa::traits::PublicKeyParts as _;
+use rsa::{RsaPrivateKey, rand_core::OsRng};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+/// The audience of access tokens for the Graph-compatible API, as Entra issues them.
+pub const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
+/// Graph's application id, also accepted as audience (Entra's v1 tokens carry it).
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+const RSA_BITS: usize = 2048;
+
+fn sealing_context(kid: &str) -> String {
+    format!("signing-key:{kid}")
+}
+
+/// Makes a new RS256 key and seals it for storage. The key id is the RFC 7638 thumbprint.
+pub fn generate_signing_key(master_key: &MasterKey, now: DateTime<Utc>) -> Result<SigningKeyRecord, CoreError> {
+    let key = RsaPrivateKey::new(&mut OsRng, RSA_BITS).map_err(|e| CoreError::Internal(format!("RSA key generation: {e}")))?;
+    let kid = thumbprint(&key);
+    let der = key
+        .to_pkcs1_der()
+        .map_err(|e| CoreError::Internal(format!("RSA key encoding: {e}")))?;
+    Ok(SigningKeyRecord {
+        sealed_private_key: master_key.seal(der.as_bytes(), &sealing_context(&kid))?,
+        kid,
+        algorithm: "RS256".into(),
+        created_at: now,
+        retired_at: None,
+    })
+}
+
+fn b64(bytes: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn thumbprint(key: &RsaPrivateKey) -> String {
+    let (n, e) = (b64(&key.n().to_bytes_be()), b64(&key.e().to_bytes_be()));
+    // RFC 7638 §3: the required members in lexicographic order, no whitespace.
+    b64(&Sha256::digest(format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#).as_bytes()))
+}
+
+/// A public key as published in the JWKS (RFC 7517).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct Jwk {
+    pub kty: String,
+    #[serde(rename = "use")]
+    pub use_: String,
+    pub alg: String,
+    pub kid: String,
+    pub n: String,
+    pub e: String,
+}
+
+struct OpenKey {
+    kid: String,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    jwk: Jwk,
+}
+
+/// The opened signing keys: the newest signs, all verify.
+pub struct KeyRing {
+    keys: Vec<OpenKey>,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing")
+            .field("kids", &self.keys.iter().map(|k| &k.kid).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl KeyRing {
+    /// Opens stored keys (newest first). A wrong master key is a clear error.
+    pub fn open(records: &[SigningKeyRecord], master_key: &MasterKey) -> Result<Self, CoreError> {
+        let mut keys = Vec::new();
+        for r in records {
+            let der = master_key.open(&r.sealed_private_key, &sealing_context(&r.kid))?;
+            let key = RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| CoreError::Internal(format!("stored key {}: {e}", r.kid)))?;
+            let (n, e) = (b64(&key.n().to_bytes_be()), b64(&key.e().to_bytes_be()));
+            keys.push(OpenKey {
+                kid: r.kid.clone(),
+                encoding: EncodingKey::from_rsa_der(&der),
+                decoding: DecodingKey::from_rsa_components(&n, &e).map_err(|e| CoreError::Internal(e.to_string()))?,
+                jwk: Jwk {
+                    kty: "RSA".into(),
+                    use_: "sig".into(),
+                    alg: "RS256".into(),
+                    kid: r.kid.clone(),
+                    n,
+                    e,
+                },
+            });
+        }
+        if keys.is_empty() {
+            return Err(CoreError::Internal("the database holds no signing key".into()));
+        }
+        Ok(Self { keys })
+    }
+
+    #[must_use]
+    pub fn jwks(&self) -> Vec<Jwk> {
+        self.keys.iter().map(|k| k.jwk.clone()).collect()
+    }
+
+    /// Signs claims with the newest key.
+    pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, CoreError> {
+        let key = self.keys.first().ok_or_else(|| CoreError::Internal("no signing key".into()))?;
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(key.kid.clone());
+        header.typ = Some("JWT".into());
+        jsonwebtoken::encode(&header, claims, &key.encoding).map_err(|e| CoreError::Internal(format!("signing: {e}")))
+    }
+
+    /// Checks a token's signature (RS256 only: `none` and HMAC are refused), issuer and
+    /// audience, and its lifetime against `now`.
+    pub fn verify(&self, token: &str, issuer: &str, now: DateTime<Utc>) -> Result<AccessClaims, CoreError> {
+        let bad = |why: &str| CoreError::Unauthenticated(format!("Access token validation failure: {why}."));
+        let header = jsonwebtoken::decode_header(token).map_err(|_| bad("the token is not a JWT"))?;
+        if header.alg != Algorithm::RS256 {
+            return Err(bad("the token is not signed with RS256"));
+        }
+        let kid = header.kid.ok_or_else(|| bad("the token names no key"))?;
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .ok_or_else(|| bad("the token is signed by an unknown key"))?;
+        let mut v = Validation::new(Algorithm::RS256);
+        v.set_audience(&[GRAPH_AUDIENCE, GRAPH_APP_ID]);
+        v.set_issuer(&[issuer]);
+        v.validate_exp = false; // checked below against the injected clock
+        v.validate_nbf = false;
+        v.set_required_spec_claims(&["exp", "iss", "aud"]);
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &v).map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::InvalidAudience => bad("the token's audience is not this API"),
+            jsonwebtoken::errors::ErrorKind::InvalidIssuer => bad("the token was issued for another tenant or server"),
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => bad("the signature does not verify"),
+            _ => bad("the token is malformed"),
+        })?;
+        let c = data.claims;
+        let t = now.timestamp();
+        if c.exp <= t {
+            return Err(CoreError::Unauthenticated(
+                "Lifetime validation failed, the token is expired.".into(),
+            ));
+        }
+        if c.nbf.is_some_and(|nbf| nbf > t + 300) {
+            return Err(bad("the token is not valid yet"));
+        }
+        Ok(c)
+    }
+}
+
+/// The claims of an access token for the Graph-compatible API, in Entra's names.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AccessClaims {
+    pub aud: String,
+    pub iss: String,
+    pub iat: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    pub exp: i64,
+    pub tid: String,
+    pub sub: String,
+    /// The client the token was issued to.
+    pub azp: String,
+    pub appid: String,
+    /// `app` for app-only tokens, `user` for delegated ones.
+    pub idtyp: String,
+    /// App-only: the application permissions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// Delegated: the user's object id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oid: Option<String>,
+    /// Delegated: the user's directory role template ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wids: Vec<String>,
+    /// Delegated: the granted scopes, space-separated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_username: Option<String>,
+    pub ver: String,
+    pub jti: String,
+}

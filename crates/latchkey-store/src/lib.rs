@@ -1,0 +1,720 @@
+//! latchkey's [`Store`] on SQLite (the embedded default) and PostgreSQL (for several server
+//! processes sharing one database).
+//!
+//! One implementation serves both through sqlx's `Any` driver: the schema keeps to types
+//! both databases share (text, 64-bit integers), queries use `$n` parameters that both
+//! accept, and each backend has its own migrations folder with the same version numbers.
+//! Where the two differ (how a write transaction starts, connection pragmas) the
+//! difference lives in [`Backend`], not in the queries.
+
+mod rows;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use latchkey_core::audit::AuditRecord;
+use latchkey_core::directory::{FilterOp, Group, Page, RoleAssignment, User, UserField, UserFilter};
+use latchkey_core::ids::{AppId, GroupId, PassId, RoleAssignmentId, UserId};
+use latchkey_core::pass::TemporaryAccessPass;
+use latchkey_core::policy::TapPolicy;
+use latchkey_core::store::{Store, StoreError, StoreResult, TenantSeed, UserAuthState};
+use latchkey_core::tenant::{Application, SigningKeyRecord, Tenant};
+use rows::{ms, Row as _};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, AssertSqlSafe, Executor as _};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Chooses by URL scheme: `sqlite:` or `postgres://` / `postgresql://`.
+    pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::Backend(format!(
+                "unsupported database URL '{}': use sqlite:PATH or postgres://...",
+                url.split('@').next_back().unwrap_or_default()
+            )))
+        }
+    }
+
+    /// How a transaction that will write starts. SQLite takes the write lock up front
+    /// (`BEGIN IMMEDIATE`) so two writers queue on the busy timeout instead of one failing
+    /// when it upgrades a read lock.
+    const fn begin_write(self) -> &'static str {
+        match self {
+            Self::Sqlite => "BEGIN IMMEDIATE",
+            Self::Postgres => "BEGIN",
+        }
+    }
+}
+
+/// Options for opening a store.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Create the SQLite file if it is missing (`init` does; `serve` does not).
+    pub create_if_missing: bool,
+    pub max_connections: u32,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self { create_if_missing: false, max_connections: 16 }
+    }
+}
+
+/// The SQL store.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+fn backend_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+/// The file a `sqlite:` URL names, without its query string.
+#[must_use]
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    Some(rest.split('?').next().unwrap_or(rest))
+}
+
+impl SqlStore {
+    /// Opens the database and brings its schema up to date.
+    pub async fn connect(url: &str, options: &ConnectOptions) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let mut url = url.to_owned();
+        if backend == Backend::Sqlite {
+            let path = sqlite_path(&url).unwrap_or_default().to_owned();
+            if path.is_empty() || path == ":memory:" {
+                return Err(StoreError::Backend("an in-memory SQLite database cannot be shared; give a file path".into()));
+            }
+            if !options.create_if_missing && !std::path::Path::new(&path).exists() {
+                return Err(StoreError::Backend(format!("the database file {path} does not exist: run `latchkey init` first")));
+            }
+            if !url.contains("mode=") {
+                url.push(if url.contains('?') { '&' } else { '?' });
+                url.push_str(if options.create_if_missing { "mode=rwc" } else { "mode=rw" });
+            }
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; the busy timeout queues writers.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot open the database: {e}")))?;
+        let store = Self { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator.run(&self.pool).await.map_err(|e| StoreError::Backend(format!("migrating the schema: {e}")))
+    }
+
+    #[must_use]
+    pub const fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    #[must_use]
+    pub const fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        self.pool.begin_with(self.backend.begin_write()).await.map_err(backend_err)
+    }
+
+    /// Closes every connection (graceful shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn insert_audit(tx: &mut sqlx::AnyConnection, a: &AuditRecord) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (id, activity_at, activity, category, logged_by_service, operation_type, result, result_reason, initiated_by, target_resources)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(a.id.to_string())
+    .bind(ms(a.activity_date_time))
+    .bind(&a.activity_display_name)
+    .bind(&a.category)
+    .bind(&a.logged_by_service)
+    .bind(&a.operation_type)
+    .bind(&a.result)
+    .bind(&a.result_reason)
+    .bind(serde_json::to_string(&a.initiated_by).map_err(|e| StoreError::Backend(e.to_string()))?)
+    .bind(serde_json::to_string(&a.target_resources).map_err(|e| StoreError::Backend(e.to_string()))?)
+    .execute(&mut *tx)
+    .await
+    .map_err(backend_err)?;
+    Ok(())
+}
+
+async fn insert_user_row(tx: &mut sqlx::AnyConnection, u: &User) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO users (id, upn, upn_normalized, display_name, mail, user_type, origin, account_enabled, password_hash, password_set_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(u.id.to_string())
+    .bind(u.user_principal_name.as_str())
+    .bind(u.user_principal_name.normalized())
+    .bind(&u.display_name)
+    .bind(u.mail.clone())
+    .bind(u.user_type.as_str())
+    .bind(rows::origin_str(u.origin))
+    .bind(i64::from(u.account_enabled))
+    .bind(u.password_hash.clone())
+    .bind(u.password_set_at.map(ms))
+    .bind(ms(u.created_at))
+    .execute(&mut *tx)
+    .await
+    .map_err(backend_err)?;
+    Ok(())
+}
+
+async fn insert_role_row(tx: &mut sqlx::AnyConnection, a: &RoleAssignment) -> StoreResult<()> {
+    sqlx::query("INSERT INTO role_assignments (id, principal_id, role_template, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(a.id.to_string())
+        .bind(a.principal_id.to_string())
+        .bind(a.role.template_id())
+        .bind(ms(a.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+    Ok(())
+}
+
+async fn upsert_pass_row(tx: &mut sqlx::AnyConnection, p: &TemporaryAccessPass) -> StoreResult<()> {
+    // One pass per user: a new pass takes the place of the old row, atomically.
+    sqlx::query(
+        "INSERT INTO passes (id, user_id, created_at, start_at, lifetime_minutes, is_usable_once, used_at, code_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (user_id) DO UPDATE SET id = excluded.id, created_at = excluded.created_at, start_at = excluded.start_at,
+             lifetime_minutes = excluded.lifetime_minutes, is_usable_once = excluded.is_usable_once, used_at = excluded.used_at,
+             code_hash = excluded.code_hash",
+    )
+    .bind(p.id.to_string())
+    .bind(p.user_id.to_string())
+    .bind(ms(p.created_at))
+    .bind(ms(p.start_at))
+    .bind(i64::from(p.lifetime_in_minutes))
+    .bind(i64::from(p.is_usable_once))
+    .bind(p.used_at.map(ms))
+    .bind(&p.code_hash)
+    .execute(&mut *tx)
+    .await
+    .map_err(backend_err)?;
+    Ok(())
+}
+
+async fn save_policy_row(tx: &mut sqlx::AnyConnection, p: &TapPolicy) -> StoreResult<()> {
+    let body = serde_json::to_string(p).map_err(|e| StoreError::Backend(e.to_string()))?;
+    sqlx::query("INSERT INTO tap_policy (singleton, body) VALUES (1, $1) ON CONFLICT (singleton) DO UPDATE SET body = excluded.body")
+        .bind(body)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+    Ok(())
+}
+
+fn page_args(page: Page) -> (i64, i64) {
+    (i64::from(page.top), i64::try_from(page.skip).unwrap_or(i64::MAX))
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` prefix match.
+fn like_prefix(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 1);
+    for c in value.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+/// `WHERE` text and its bound values for user filters. Columns come from an enum and values
+/// are always bound, so no caller text reaches the SQL.
+///
+/// The UPN column holds Rust's lower case (`UserPrincipalName::normalized`), so its value is
+/// lowered by Rust too. Other columns are lowered by the database on both sides: SQLite's
+/// `lower()` only folds ASCII, so lowering the value in Rust instead would stop `Émile`
+/// from matching a stored `Émile`.
+fn user_where(filters: &[UserFilter]) -> (String, Vec<String>) {
+    let mut clauses = Vec::new();
+    let mut values = Vec::new();
+    for f in filters {
+        let n = values.len() + 1;
+        let (column, param, value) = match f.field {
+            UserField::UserPrincipalName => ("upn_normalized", format!("${n}"), f.value.to_lowercase()),
+            UserField::DisplayName => ("lower(display_name)", format!("lower(${n})"), f.value.clone()),
+            UserField::UserType => ("lower(user_type)", format!("lower(${n})"), f.value.clone()),
+            UserField::Mail => ("lower(mail)", format!("lower(${n})"), f.value.clone()),
+        };
+        match f.op {
+            FilterOp::Eq => {
+                clauses.push(format!("{column} = {param}"));
+                values.push(value);
+            }
+            FilterOp::StartsWith => {
+                clauses.push(format!("{column} LIKE {param} ESCAPE '\\'"));
+                values.push(like_prefix(&value));
+            }
+        }
+    }
+    let sql = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+    (sql, values)
+}
+
+const USER_COLUMNS: &str = "id, upn, display_name, mail, user_type, origin, account_enabled, password_hash, password_set_at, created_at";
+const USER_BY_ID: &str = "SELECT id, upn, display_name, mail, user_type, origin, account_enabled, password_hash, password_set_at, created_at FROM users WHERE id = $1";
+const USER_BY_UPN: &str = "SELECT id, upn, display_name, mail, user_type, origin, account_enabled, password_hash, password_set_at, created_at FROM users WHERE upn_normalized = $1";
+const PASS_COLUMNS: &str = "id, user_id, created_at, start_at, lifetime_minutes, is_usable_once, used_at, code_hash";
+
+impl SqlStore {
+    async fn fetch_users(&self, sql: String, values: Vec<String>, page: Option<Page>) -> StoreResult<Vec<User>> {
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for v in values {
+            q = q.bind(v);
+        }
+        if let Some(page) = page {
+            let (limit, offset) = page_args(page);
+            q = q.bind(limit).bind(offset);
+        }
+        q.fetch_all(&self.pool).await.map_err(backend_err)?.iter().map(rows::user).collect()
+    }
+
+    async fn write(&self, audit: &AuditRecord, f: impl AsyncFnOnce(&mut sqlx::AnyConnection) -> StoreResult<()>) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        f(&mut tx).await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(backend_err)
+    }
+}
+
+fn require_one(affected: u64, kind: &'static str, id: impl ToString) -> StoreResult<()> {
+    if affected == 0 { Err(StoreError::NotFound { kind, id: id.to_string() }) } else { Ok(()) }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn initialise(&self, seed: &TenantSeed) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let exists: Option<AnyRow> = sqlx::query("SELECT id FROM tenant").fetch_optional(&mut *tx).await.map_err(backend_err)?;
+        if exists.is_some() {
+            return Err(StoreError::AlreadyInitialised);
+        }
+        sqlx::query("INSERT INTO tenant (singleton, id, primary_domain, display_name, master_key_check, created_at) VALUES (1, $1, $2, $3, $4, $5)")
+            .bind(seed.tenant.id.to_string())
+            .bind(&seed.tenant.primary_domain)
+            .bind(&seed.tenant.display_name)
+            .bind(&seed.master_key_check)
+            .bind(ms(seed.tenant.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| match backend_err(e) {
+                StoreError::Conflict(_) => StoreError::AlreadyInitialised,
+                other => other,
+            })?;
+        save_policy_row(&mut tx, &seed.policy).await?;
+        insert_user_row(&mut tx, &seed.admin).await?;
+        insert_role_row(&mut tx, &seed.admin_role).await?;
+        upsert_pass_row(&mut tx, &seed.admin_pass).await?;
+        let app = &seed.client;
+        let perms: Vec<&str> = app.permissions.iter().map(|p| p.as_str()).collect();
+        sqlx::query("INSERT INTO applications (id, app_id, display_name, permissions, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(app.id.to_string())
+            .bind(app.app_id.to_string())
+            .bind(&app.display_name)
+            .bind(serde_json::to_string(&perms).map_err(|e| StoreError::Backend(e.to_string()))?)
+            .bind(ms(app.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        for s in &app.secrets {
+            sqlx::query("INSERT INTO application_secrets (key_id, app_id, display_name, hint, digest, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(s.key_id.to_string())
+                .bind(app.app_id.to_string())
+                .bind(s.display_name.clone())
+                .bind(&s.hint)
+                .bind(&s.digest)
+                .bind(ms(s.created_at))
+                .bind(ms(s.expires_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+        }
+        let k = &seed.signing_key;
+        sqlx::query("INSERT INTO signing_keys (kid, algorithm, sealed_private_key, created_at, retired_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&k.kid)
+            .bind(&k.algorithm)
+            .bind(&k.sealed_private_key)
+            .bind(ms(k.created_at))
+            .bind(k.retired_at.map(ms))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        for a in &seed.audit {
+            insert_audit(&mut tx, a).await?;
+        }
+        tx.commit().await.map_err(backend_err)
+    }
+
+    async fn find_tenant(&self) -> StoreResult<Option<Tenant>> {
+        let row = sqlx::query("SELECT id, primary_domain, display_name, created_at FROM tenant").fetch_optional(&self.pool).await.map_err(backend_err)?;
+        row.as_ref().map(rows::tenant).transpose()
+    }
+
+    async fn master_key_check(&self) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT master_key_check FROM tenant").fetch_optional(&self.pool).await.map_err(backend_err)?;
+        row.map(|r| r.text("master_key_check")).transpose()
+    }
+
+    async fn insert_user(&self, user: &User, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| insert_user_row(tx, user).await).await
+    }
+
+    async fn update_user(&self, u: &User, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| {
+            let r = sqlx::query("UPDATE users SET display_name = $1, mail = $2, user_type = $3, account_enabled = $4, password_hash = $5, password_set_at = $6 WHERE id = $7")
+                .bind(&u.display_name)
+                .bind(u.mail.clone())
+                .bind(u.user_type.as_str())
+                .bind(i64::from(u.account_enabled))
+                .bind(u.password_hash.clone())
+                .bind(u.password_set_at.map(ms))
+                .bind(u.id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+            require_one(r.rows_affected(), "user", u.id)
+        })
+        .await
+    }
+
+    async fn delete_user(&self, id: UserId, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| {
+            let r = sqlx::query("DELETE FROM users WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await.map_err(backend_err)?;
+            require_one(r.rows_affected(), "user", id)
+        })
+        .await
+    }
+
+    async fn find_user(&self, id: UserId) -> StoreResult<Option<User>> {
+        let row = sqlx::query(USER_BY_ID).bind(id.to_string()).fetch_optional(&self.pool).await.map_err(backend_err)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn find_user_by_upn(&self, normalized_upn: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query(USER_BY_UPN).bind(normalized_upn.to_owned()).fetch_optional(&self.pool).await.map_err(backend_err)?;
+        row.as_ref().map(rows::user).transpose()
+    }
+
+    async fn list_users(&self, filters: &[UserFilter], page: Page) -> StoreResult<Vec<User>> {
+        let (where_sql, values) = user_where(filters);
+        let n = values.len();
+        let sql = format!("SELECT {USER_COLUMNS} FROM users{where_sql} ORDER BY upn_normalized LIMIT ${} OFFSET ${}", n + 1, n + 2);
+        self.fetch_users(sql, values, Some(page)).await
+    }
+
+    async fn count_users(&self, filters: &[UserFilter]) -> StoreResult<u64> {
+        let (where_sql, values) = user_where(filters);
+        let mut q = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n FROM users{where_sql}")));
+        for v in values {
+            q = q.bind(v);
+        }
+        let row = q.fetch_one(&self.pool).await.map_err(backend_err)?;
+        Ok(u64::try_from(row.int("n")?).unwrap_or(0))
+    }
+
+    async fn find_user_auth_state(&self, id: UserId) -> StoreResult<Option<UserAuthState>> {
+        let id_s = id.to_string();
+        // Reads outside a transaction: each is a point lookup, and the callers tolerate a
+        // change landing between them exactly as they would one landing just after.
+        let Some(user) = self.find_user(id).await? else { return Ok(None) };
+        let pass = sqlx::query(AssertSqlSafe(format!("SELECT {PASS_COLUMNS} FROM passes WHERE user_id = $1")))
+            .bind(id_s.clone())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_err)?
+            .as_ref()
+            .map(rows::pass)
+            .transpose()?;
+        let groups = sqlx::query("SELECT group_id FROM group_members WHERE user_id = $1")
+            .bind(id_s.clone())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_err)?
+            .iter()
+            .map(|r| r.id::<GroupId>("group_id"))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let roles = sqlx::query("SELECT role_template FROM role_assignments WHERE principal_id = $1")
+            .bind(id_s)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_err)?
+            .iter()
+            .map(rows::role)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(Some(UserAuthState { user, pass, groups, roles }))
+    }
+
+    async fn insert_group(&self, g: &Group, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| {
+            sqlx::query("INSERT INTO directory_groups (id, display_name, description, mail_nickname, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(g.id.to_string())
+                .bind(&g.display_name)
+                .bind(g.description.clone())
+                .bind(g.mail_nickname.clone())
+                .bind(ms(g.created_at))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_group(&self, id: GroupId, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| {
+            let r = sqlx::query("DELETE FROM directory_groups WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await.map_err(backend_err)?;
+            require_one(r.rows_affected(), "group", id)
+        })
+        .await
+    }
+
+    async fn find_group(&self, id: GroupId) -> StoreResult<Option<Group>> {
+        let row = sqlx::query("SELECT id, display_name, description, mail_nickname, created_at FROM directory_groups WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_err)?;
+        row.as_ref().map(rows::group).transpose()
+    }
+
+    async fn list_groups(&self, page: Page) -> StoreResult<Vec<Group>> {
+        let (limit, offset) = page_args(page);
+        sqlx::query("SELECT id, display_name, description, mail_nickname, created_at FROM directory_groups ORDER BY lower(display_name), id LIMIT $1 OFFSET $2")
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_err)?
+            .iter()
+            .map(rows::group)
+            .collect()
+    }
+
+    async fn add_member(&self, group: GroupId, user: UserId, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| {
+            sqlx::query("INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)")
+                .bind(group.to_string())
+                .bind(user.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn remove_member(&self, group: GroupId, user: UserId, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| {
+            let r = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+                .bind(group.to_string())
+                .bind(user.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+            require_one(r.rows_affected(), "member", user)
+        })
+        .await
+    }
+
+    async fn list_members(&self, group: GroupId, page: Page) -> StoreResult<Vec<User>> {
+        let cols = USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
+        let sql = format!("SELECT {cols} FROM users u JOIN group_members m ON m.user_id = u.id WHERE m.group_id = $1 ORDER BY u.upn_normalized LIMIT $2 OFFSET $3");
+        self.fetch_users(sql, vec![group.to_string()], Some(page)).await
+    }
+
+    async fn insert_role_assignment(&self, a: &RoleAssignment, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| insert_role_row(tx, a).await).await
+    }
+
+    async fn delete_role_assignment(&self, id: RoleAssignmentId, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| {
+            let r = sqlx::query("DELETE FROM role_assignments WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await.map_err(backend_err)?;
+            require_one(r.rows_affected(), "roleAssignment", id)
+        })
+        .await
+    }
+
+    async fn find_role_assignment(&self, id: RoleAssignmentId) -> StoreResult<Option<RoleAssignment>> {
+        let row = sqlx::query("SELECT id, principal_id, role_template, created_at FROM role_assignments WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_err)?;
+        row.as_ref().map(rows::role_assignment).transpose()
+    }
+
+    async fn list_role_assignments(&self, principal: Option<UserId>, page: Page) -> StoreResult<Vec<RoleAssignment>> {
+        let (limit, offset) = page_args(page);
+        let q = match principal {
+            Some(p) => sqlx::query("SELECT id, principal_id, role_template, created_at FROM role_assignments WHERE principal_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3").bind(p.to_string()),
+            None => sqlx::query("SELECT id, principal_id, role_template, created_at FROM role_assignments ORDER BY created_at, id LIMIT $1 OFFSET $2"),
+        };
+        q.bind(limit).bind(offset).fetch_all(&self.pool).await.map_err(backend_err)?.iter().map(rows::role_assignment).collect()
+    }
+
+    async fn get_policy(&self) -> StoreResult<TapPolicy> {
+        let row = sqlx::query("SELECT body FROM tap_policy").fetch_optional(&self.pool).await.map_err(backend_err)?;
+        match row {
+            Some(r) => serde_json::from_str(&r.text("body")?).map_err(|e| StoreError::Backend(format!("stored policy unreadable: {e}"))),
+            None => Err(StoreError::NotFound { kind: "policy", id: "TemporaryAccessPass".into() }),
+        }
+    }
+
+    async fn save_policy(&self, policy: &TapPolicy, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| save_policy_row(tx, policy).await).await
+    }
+
+    async fn replace_pass(&self, pass: &TemporaryAccessPass, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| upsert_pass_row(tx, pass).await).await
+    }
+
+    async fn delete_pass(&self, user: UserId, id: PassId, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| {
+            let r = sqlx::query("DELETE FROM passes WHERE id = $1 AND user_id = $2")
+                .bind(id.to_string())
+                .bind(user.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+            require_one(r.rows_affected(), "temporaryAccessPassMethod", id)
+        })
+        .await
+    }
+
+    async fn find_pass_for_user(&self, user: UserId) -> StoreResult<Option<TemporaryAccessPass>> {
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {PASS_COLUMNS} FROM passes WHERE user_id = $1")))
+            .bind(user.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_err)?;
+        row.as_ref().map(rows::pass).transpose()
+    }
+
+    async fn consume_pass(&self, id: PassId, at: DateTime<Utc>) -> StoreResult<bool> {
+        // A single conditional UPDATE: the database lets exactly one caller flip used_at.
+        let r = sqlx::query("UPDATE passes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+            .bind(ms(at))
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(backend_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn find_application_by_app_id(&self, app_id: AppId) -> StoreResult<Option<Application>> {
+        let Some(row) = sqlx::query("SELECT id, app_id, display_name, permissions, created_at FROM applications WHERE app_id = $1")
+            .bind(app_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_err)?
+        else {
+            return Ok(None);
+        };
+        let secrets = sqlx::query("SELECT key_id, display_name, hint, digest, created_at, expires_at FROM application_secrets WHERE app_id = $1 ORDER BY created_at")
+            .bind(app_id.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_err)?
+            .iter()
+            .map(rows::client_secret)
+            .collect::<StoreResult<Vec<_>>>()?;
+        rows::application(&row, secrets).map(Some)
+    }
+
+    async fn list_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        sqlx::query("SELECT kid, algorithm, sealed_private_key, created_at, retired_at FROM signing_keys ORDER BY created_at DESC")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_err)?
+            .iter()
+            .map(rows::signing_key)
+            .collect()
+    }
+
+    async fn list_audit(&self, page: Page) -> StoreResult<Vec<AuditRecord>> {
+        let (limit, offset) = page_args(page);
+        sqlx::query(
+            "SELECT id, activity_at, activity, category, logged_by_service, operation_type, result, result_reason, initiated_by, target_resources
+             FROM audit_log ORDER BY seq DESC LIMIT $1 OFFSET $2",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend_err)?
+        .iter()
+        .map(rows::audit)
+        .collect()
+    }
+}
+
+/// Parses a store id column.
+pub(crate) fn parse_id<T: FromStr>(raw: &str, column: &str) -> StoreResult<T> {
+    raw.parse().map_err(|_| StoreError::Backend(format!("column {column} holds a malformed id")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_choose_their_backend() {
+        assert_eq!(Backend::from_url("sqlite:./latchkey.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::from_url("postgres://localhost/test").unwrap(), Backend::Postgres);
+        assert!(Backend::from_url("mysql://x").is_err());
+        assert_eq!(sqlite_path("sqlite://./a.db?mode=rwc"), Some("./a.db"));
+        assert_eq!(sqlite_path("sqlite:/tmp/x.db"), Some("/tmp/x.db"));
+    }
+
+    #[test]
+    fn like_prefixes_escape_wildcards() {
+        assert_eq!(like_prefix("A_b%\\"), "A\\_b\\%\\\\%");
+    }
+}
