@@ -78,6 +78,25 @@ impl Permission {
         }
     }
 
+    /// Whether holding `self` grants `other`: each permission grants itself, and a
+    /// ReadWrite permission grants its Read counterpart.
+    #[must_use]
+    pub fn grants(self, other: Self) -> bool {
+        use Permission as P;
+        self == other
+            || matches!(
+                (self, other),
+                (
+                    P::UserAuthenticationMethodReadWriteAll,
+                    P::UserAuthenticationMethodReadAll | P::UserAuthMethodTapReadAll | P::UserAuthMethodTapReadWriteAll
+                ) | (P::UserAuthMethodTapReadWriteAll, P::UserAuthMethodTapReadAll)
+                    | (P::PolicyReadWriteAuthenticationMethod, P::PolicyReadAll)
+                    | (P::UserReadWriteAll, P::UserReadAll | P::UserInviteAll)
+                    | (P::GroupReadWriteAll, P::GroupReadAll)
+                    | (P::RoleManagementReadWriteDirectory, P::RoleManagementReadDirectory)
+            )
+    }
+
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(s))
@@ -358,6 +377,14 @@ mod tests {
         );
         assert!(app(&[Permission::PolicyReadAll]).authorize(Area::Policy, Access::Read).is_ok());
         assert!(app(&[Permission::PolicyReadAll]).authorize(Area::Policy, Access::Write).is_err());
+    }
+
+    #[test]
+    fn write_permissions_grant_their_read_counterparts_but_not_the_reverse() {
+        assert!(Permission::UserAuthenticationMethodReadWriteAll.grants(Permission::UserAuthenticationMethodReadAll));
+        assert!(!Permission::UserAuthenticationMethodReadAll.grants(Permission::UserAuthenticationMethodReadWriteAll));
+        assert!(Permission::PolicyReadWriteAuthenticationMethod.grants(Permission::PolicyReadAll));
+        assert!(!Permission::PolicyReadAll.grants(Permission::UserReadAll));
     }
 
     #[test]

@@ -330,17 +330,23 @@ impl Latchkey {
         })
     }
 
-    /// The caller an app-only token stands for, with the permissions granted now.
-    pub async fn app_caller(&self, app_id: AppId) -> Result<Caller, CoreError> {
+    /// The caller an app-only token stands for: the permissions the token names that the
+    /// application is still granted now, so revoking a grant takes effect at once.
+    pub async fn app_caller(&self, app_id: AppId, token_permissions: &[Permission]) -> Result<Caller, CoreError> {
         let app = self
             .store
             .find_application_by_app_id(app_id)
             .await?
             .ok_or_else(|| CoreError::Unauthenticated("The token's application no longer exists.".into()))?;
+        let permissions = token_permissions
+            .iter()
+            .copied()
+            .filter(|p| app.permissions.iter().any(|g| g.grants(*p)))
+            .collect();
         Ok(Caller::App {
             app_id,
             display_name: app.display_name,
-            permissions: app.permissions,
+            permissions,
         })
     }
 

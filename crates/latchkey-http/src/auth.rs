@@ -48,22 +48,8 @@ impl FromRequestParts<AppState> for GraphCaller {
                     .appid
                     .parse()
                     .map_err(|_| GraphError::unauthenticated("Access token validation failure: bad appid."))?;
-                match state.core.app_caller(app_id).await? {
-                    // Only permissions both granted now and named in the token count.
-                    Caller::App {
-                        app_id,
-                        display_name,
-                        permissions,
-                    } => {
-                        let named: Vec<Permission> = claims.roles.iter().filter_map(|r| Permission::parse(r)).collect();
-                        Caller::App {
-                            app_id,
-                            display_name,
-                            permissions: permissions.into_iter().filter(|p| named.contains(p)).collect(),
-                        }
-                    }
-                    other => other,
-                }
+                let named: Vec<Permission> = claims.roles.iter().filter_map(|r| Permission::parse(r)).collect();
+                state.core.app_caller(app_id, &named).await?
             }
             "user" => {
                 let oid: UserId = claims

@@ -74,7 +74,7 @@ pub fn parse<T: WireRequest>(bytes: &[u8]) -> Result<T, GraphError> {
         )));
     };
     map.retain(|k, _| !T::READ_ONLY.contains(&k.as_str()) && (!k.starts_with('@') || T::ANNOTATIONS.contains(&k.as_str())));
-    if let Some(k) = map.keys().find(|k| k.contains("@odata.")) {
+    if let Some(k) = map.keys().find(|k| k.contains("@odata.") && !T::ANNOTATIONS.contains(&k.as_str())) {
         return Err(GraphError::bad_request(format!("The annotation '{k}' is not supported here.")));
     }
     serde_json::from_value(Value::Object(map)).map_err(|e| {

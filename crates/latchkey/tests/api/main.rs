@@ -1,0 +1,16 @@
+//! Integration tests: the real server in-process on a random port, a fresh database per
+//! test, a fake clock, no sleeps. One test binary (STYLE.md habit 9).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod audit;
+mod cli;
+mod directory;
+mod errors;
+mod passes;
+mod policy;
+mod processes;
+mod roles;
+mod secrets;
+mod tokens;
