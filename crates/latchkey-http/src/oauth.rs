@@ -27,6 +27,20 @@ pub fn routes() -> Router<AppState> {
         .route("/{tenant}/discovery/v2.0/keys", get(jwks))
 }
 
+/// The `{tenant}` path segment, with an OAuth error when it cannot be read.
+pub struct TenantPath(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for TenantPath {
+    type Rejection = OAuthError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(t)| Self(t))
+            .map_err(|_| OAuthError::invalid_request("The tenant in the path is not valid."))
+    }
+}
+
 fn check_tenant(state: &AppState, tenant: &str) -> Result<(), OAuthError> {
     if state.tenant.is_named_by(tenant) {
         Ok(())
@@ -52,7 +66,7 @@ pub struct DiscoveryResponse {
     pub tenant_region_scope: Option<String>,
 }
 
-pub async fn discovery(State(state): State<AppState>, Path(tenant): Path<String>) -> Result<Json<DiscoveryResponse>, OAuthError> {
+pub async fn discovery(State(state): State<AppState>, TenantPath(tenant): TenantPath) -> Result<Json<DiscoveryResponse>, OAuthError> {
     check_tenant(&state, &tenant)?;
     let base = format!("{}/{}", state.public_url, state.tenant.id);
     Ok(Json(DiscoveryResponse {
@@ -74,7 +88,7 @@ pub struct JwksResponse {
     pub keys: Vec<Jwk>,
 }
 
-pub async fn jwks(State(state): State<AppState>, Path(tenant): Path<String>) -> Result<Response, OAuthError> {
+pub async fn jwks(State(state): State<AppState>, TenantPath(tenant): TenantPath) -> Result<Response, OAuthError> {
     check_tenant(&state, &tenant)?;
     let mut r = Json(JwksResponse { keys: state.keys.jwks() }).into_response();
     r.headers_mut()
@@ -153,11 +167,12 @@ fn client_credentials(headers: &HeaderMap, form: &HashMap<String, String>) -> Re
 
 pub async fn token(
     State(state): State<AppState>,
-    Path(tenant): Path<String>,
+    TenantPath(tenant): TenantPath,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, OAuthError> {
     check_tenant(&state, &tenant)?;
+    let body = body.map_err(|e| OAuthError::new(e.status(), "invalid_request", "The request body could not be read or is too large."))?;
     let form = parse_form(&body)?;
     let grant = form
         .get("grant_type")

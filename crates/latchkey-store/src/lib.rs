@@ -18,7 +18,7 @@ use latchkey_core::pass::TemporaryAccessPass;
 use latchkey_core::policy::TapPolicy;
 use latchkey_core::store::{Store, StoreError, StoreResult, TenantSeed, UserAuthState};
 use latchkey_core::tenant::{Application, SigningKeyRecord, Tenant};
-use rows::{ms, Row as _};
+use rows::{Row as _, ms};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Executor as _};
 use std::str::FromStr;
@@ -67,7 +67,10 @@ pub struct ConnectOptions {
 
 impl Default for ConnectOptions {
     fn default() -> Self {
-        Self { create_if_missing: false, max_connections: 16 }
+        Self {
+            create_if_missing: false,
+            max_connections: 16,
+        }
     }
 }
 
@@ -81,6 +84,11 @@ pub struct SqlStore {
 fn backend_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+        // A write naming a user or group deleted meanwhile: the object is gone.
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound {
+            kind: "object",
+            id: "(referenced object)".into(),
+        },
         _ => StoreError::Backend(e.to_string()),
     }
 }
@@ -102,10 +110,14 @@ impl SqlStore {
         if backend == Backend::Sqlite {
             let path = sqlite_path(&url).unwrap_or_default().to_owned();
             if path.is_empty() || path == ":memory:" {
-                return Err(StoreError::Backend("an in-memory SQLite database cannot be shared; give a file path".into()));
+                return Err(StoreError::Backend(
+                    "an in-memory SQLite database cannot be shared; give a file path".into(),
+                ));
             }
             if !options.create_if_missing && !std::path::Path::new(&path).exists() {
-                return Err(StoreError::Backend(format!("the database file {path} does not exist: run `latchkey init` first")));
+                return Err(StoreError::Backend(format!(
+                    "the database file {path} does not exist: run `latchkey init` first"
+                )));
             }
             if !url.contains("mode=") {
                 url.push(if url.contains('?') { '&' } else { '?' });
@@ -137,7 +149,10 @@ impl SqlStore {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
-        migrator.run(&self.pool).await.map_err(|e| StoreError::Backend(format!("migrating the schema: {e}")))
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("migrating the schema: {e}")))
     }
 
     #[must_use]
@@ -294,7 +309,11 @@ fn user_where(filters: &[UserFilter]) -> (String, Vec<String>) {
             }
         }
     }
-    let sql = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+    let sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
     (sql, values)
 }
 
@@ -325,29 +344,38 @@ impl SqlStore {
 }
 
 fn require_one(affected: u64, kind: &'static str, id: impl ToString) -> StoreResult<()> {
-    if affected == 0 { Err(StoreError::NotFound { kind, id: id.to_string() }) } else { Ok(()) }
+    if affected == 0 {
+        Err(StoreError::NotFound { kind, id: id.to_string() })
+    } else {
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl Store for SqlStore {
     async fn initialise(&self, seed: &TenantSeed) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let exists: Option<AnyRow> = sqlx::query("SELECT id FROM tenant").fetch_optional(&mut *tx).await.map_err(backend_err)?;
+        let exists: Option<AnyRow> = sqlx::query("SELECT id FROM tenant")
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend_err)?;
         if exists.is_some() {
             return Err(StoreError::AlreadyInitialised);
         }
-        sqlx::query("INSERT INTO tenant (singleton, id, primary_domain, display_name, master_key_check, created_at) VALUES (1, $1, $2, $3, $4, $5)")
-            .bind(seed.tenant.id.to_string())
-            .bind(&seed.tenant.primary_domain)
-            .bind(&seed.tenant.display_name)
-            .bind(&seed.master_key_check)
-            .bind(ms(seed.tenant.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| match backend_err(e) {
-                StoreError::Conflict(_) => StoreError::AlreadyInitialised,
-                other => other,
-            })?;
+        sqlx::query(
+            "INSERT INTO tenant (singleton, id, primary_domain, display_name, master_key_check, created_at) VALUES (1, $1, $2, $3, $4, $5)",
+        )
+        .bind(seed.tenant.id.to_string())
+        .bind(&seed.tenant.primary_domain)
+        .bind(&seed.tenant.display_name)
+        .bind(&seed.master_key_check)
+        .bind(ms(seed.tenant.created_at))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match backend_err(e) {
+            StoreError::Conflict(_) => StoreError::AlreadyInitialised,
+            other => other,
+        })?;
         save_policy_row(&mut tx, &seed.policy).await?;
         insert_user_row(&mut tx, &seed.admin).await?;
         insert_role_row(&mut tx, &seed.admin_role).await?;
@@ -393,12 +421,18 @@ impl Store for SqlStore {
     }
 
     async fn find_tenant(&self) -> StoreResult<Option<Tenant>> {
-        let row = sqlx::query("SELECT id, primary_domain, display_name, created_at FROM tenant").fetch_optional(&self.pool).await.map_err(backend_err)?;
+        let row = sqlx::query("SELECT id, primary_domain, display_name, created_at FROM tenant")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_err)?;
         row.as_ref().map(rows::tenant).transpose()
     }
 
     async fn master_key_check(&self) -> StoreResult<Option<String>> {
-        let row = sqlx::query("SELECT master_key_check FROM tenant").fetch_optional(&self.pool).await.map_err(backend_err)?;
+        let row = sqlx::query("SELECT master_key_check FROM tenant")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_err)?;
         row.map(|r| r.text("master_key_check")).transpose()
     }
 
@@ -426,26 +460,42 @@ impl Store for SqlStore {
 
     async fn delete_user(&self, id: UserId, audit: &AuditRecord) -> StoreResult<()> {
         self.write(audit, async |tx| {
-            let r = sqlx::query("DELETE FROM users WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await.map_err(backend_err)?;
+            let r = sqlx::query("DELETE FROM users WHERE id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
             require_one(r.rows_affected(), "user", id)
         })
         .await
     }
 
     async fn find_user(&self, id: UserId) -> StoreResult<Option<User>> {
-        let row = sqlx::query(USER_BY_ID).bind(id.to_string()).fetch_optional(&self.pool).await.map_err(backend_err)?;
+        let row = sqlx::query(USER_BY_ID)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_err)?;
         row.as_ref().map(rows::user).transpose()
     }
 
     async fn find_user_by_upn(&self, normalized_upn: &str) -> StoreResult<Option<User>> {
-        let row = sqlx::query(USER_BY_UPN).bind(normalized_upn.to_owned()).fetch_optional(&self.pool).await.map_err(backend_err)?;
+        let row = sqlx::query(USER_BY_UPN)
+            .bind(normalized_upn.to_owned())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_err)?;
         row.as_ref().map(rows::user).transpose()
     }
 
     async fn list_users(&self, filters: &[UserFilter], page: Page) -> StoreResult<Vec<User>> {
         let (where_sql, values) = user_where(filters);
         let n = values.len();
-        let sql = format!("SELECT {USER_COLUMNS} FROM users{where_sql} ORDER BY upn_normalized LIMIT ${} OFFSET ${}", n + 1, n + 2);
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users{where_sql} ORDER BY upn_normalized LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
         self.fetch_users(sql, values, Some(page)).await
     }
 
@@ -493,15 +543,17 @@ impl Store for SqlStore {
 
     async fn insert_group(&self, g: &Group, audit: &AuditRecord) -> StoreResult<()> {
         self.write(audit, async |tx| {
-            sqlx::query("INSERT INTO directory_groups (id, display_name, description, mail_nickname, created_at) VALUES ($1, $2, $3, $4, $5)")
-                .bind(g.id.to_string())
-                .bind(&g.display_name)
-                .bind(g.description.clone())
-                .bind(g.mail_nickname.clone())
-                .bind(ms(g.created_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_err)?;
+            sqlx::query(
+                "INSERT INTO directory_groups (id, display_name, description, mail_nickname, created_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(g.id.to_string())
+            .bind(&g.display_name)
+            .bind(g.description.clone())
+            .bind(g.mail_nickname.clone())
+            .bind(ms(g.created_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
             Ok(())
         })
         .await
@@ -509,7 +561,11 @@ impl Store for SqlStore {
 
     async fn delete_group(&self, id: GroupId, audit: &AuditRecord) -> StoreResult<()> {
         self.write(audit, async |tx| {
-            let r = sqlx::query("DELETE FROM directory_groups WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await.map_err(backend_err)?;
+            let r = sqlx::query("DELETE FROM directory_groups WHERE id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
             require_one(r.rows_affected(), "group", id)
         })
         .await
@@ -565,7 +621,9 @@ impl Store for SqlStore {
 
     async fn list_members(&self, group: GroupId, page: Page) -> StoreResult<Vec<User>> {
         let cols = USER_COLUMNS.split(", ").map(|c| format!("u.{c}")).collect::<Vec<_>>().join(", ");
-        let sql = format!("SELECT {cols} FROM users u JOIN group_members m ON m.user_id = u.id WHERE m.group_id = $1 ORDER BY u.upn_normalized LIMIT $2 OFFSET $3");
+        let sql = format!(
+            "SELECT {cols} FROM users u JOIN group_members m ON m.user_id = u.id WHERE m.group_id = $1 ORDER BY u.upn_normalized LIMIT $2 OFFSET $3"
+        );
         self.fetch_users(sql, vec![group.to_string()], Some(page)).await
     }
 
@@ -575,7 +633,11 @@ impl Store for SqlStore {
 
     async fn delete_role_assignment(&self, id: RoleAssignmentId, audit: &AuditRecord) -> StoreResult<()> {
         self.write(audit, async |tx| {
-            let r = sqlx::query("DELETE FROM role_assignments WHERE id = $1").bind(id.to_string()).execute(&mut *tx).await.map_err(backend_err)?;
+            let r = sqlx::query("DELETE FROM role_assignments WHERE id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
             require_one(r.rows_affected(), "roleAssignment", id)
         })
         .await
@@ -596,14 +658,27 @@ impl Store for SqlStore {
             Some(p) => sqlx::query("SELECT id, principal_id, role_template, created_at FROM role_assignments WHERE principal_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3").bind(p.to_string()),
             None => sqlx::query("SELECT id, principal_id, role_template, created_at FROM role_assignments ORDER BY created_at, id LIMIT $1 OFFSET $2"),
         };
-        q.bind(limit).bind(offset).fetch_all(&self.pool).await.map_err(backend_err)?.iter().map(rows::role_assignment).collect()
+        q.bind(limit)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_err)?
+            .iter()
+            .map(rows::role_assignment)
+            .collect()
     }
 
     async fn get_policy(&self) -> StoreResult<TapPolicy> {
-        let row = sqlx::query("SELECT body FROM tap_policy").fetch_optional(&self.pool).await.map_err(backend_err)?;
+        let row = sqlx::query("SELECT body FROM tap_policy")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend_err)?;
         match row {
             Some(r) => serde_json::from_str(&r.text("body")?).map_err(|e| StoreError::Backend(format!("stored policy unreadable: {e}"))),
-            None => Err(StoreError::NotFound { kind: "policy", id: "TemporaryAccessPass".into() }),
+            None => Err(StoreError::NotFound {
+                kind: "policy",
+                id: "TemporaryAccessPass".into(),
+            }),
         }
     }
 
@@ -697,10 +772,12 @@ impl Store for SqlStore {
 
 /// Parses a store id column.
 pub(crate) fn parse_id<T: FromStr>(raw: &str, column: &str) -> StoreResult<T> {
-    raw.parse().map_err(|_| StoreError::Backend(format!("column {column} holds a malformed id")))
+    raw.parse()
+        .map_err(|_| StoreError::Backend(format!("column {column} holds a malformed id")))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -75,7 +75,11 @@ pub fn user(r: &AnyRow) -> StoreResult<User> {
         display_name: r.text("display_name")?,
         mail: r.opt_text("mail")?,
         user_type: UserType::parse(&r.text("user_type")?).map_err(|_| corrupt("user type"))?,
-        origin: if r.text("origin")? == "external" { UserOrigin::External } else { UserOrigin::Internal },
+        origin: if r.text("origin")? == "external" {
+            UserOrigin::External
+        } else {
+            UserOrigin::Internal
+        },
         account_enabled: r.int("account_enabled")? != 0,
         password_hash: r.opt_text("password_hash")?,
         password_set_at: r.opt_time("password_set_at")?,
@@ -98,7 +102,12 @@ pub fn role(r: &AnyRow) -> StoreResult<DirectoryRole> {
 }
 
 pub fn role_assignment(r: &AnyRow) -> StoreResult<RoleAssignment> {
-    Ok(RoleAssignment { id: r.id("id")?, principal_id: r.id("principal_id")?, role: role(r)?, created_at: r.time("created_at")? })
+    Ok(RoleAssignment {
+        id: r.id("id")?,
+        principal_id: r.id("principal_id")?,
+        role: role(r)?,
+        created_at: r.time("created_at")?,
+    })
 }
 
 pub fn pass(r: &AnyRow) -> StoreResult<TemporaryAccessPass> {
@@ -115,7 +124,12 @@ pub fn pass(r: &AnyRow) -> StoreResult<TemporaryAccessPass> {
 }
 
 pub fn tenant(r: &AnyRow) -> StoreResult<Tenant> {
-    Ok(Tenant { id: r.id("id")?, primary_domain: r.text("primary_domain")?, display_name: r.text("display_name")?, created_at: r.time("created_at")? })
+    Ok(Tenant {
+        id: r.id("id")?,
+        primary_domain: r.text("primary_domain")?,
+        display_name: r.text("display_name")?,
+        created_at: r.time("created_at")?,
+    })
 }
 
 pub fn client_secret(r: &AnyRow) -> StoreResult<ClientSecret> {

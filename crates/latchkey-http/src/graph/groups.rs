@@ -1,5 +1,6 @@
 //! `/groups` and their members.
 
+use super::GraphPath;
 use super::json::{GraphJson, WireRequest};
 use super::odata::parse_list_query;
 use super::users::{USER_PROPERTIES, UserResponse};
@@ -7,7 +8,7 @@ use super::{GraphBody, collection, context_url, entity, graph_time};
 use crate::AppState;
 use crate::auth::GraphCaller;
 use crate::error::GraphError;
-use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::extract::{OriginalUri, RawQuery, State};
 use axum::http::StatusCode;
 use latchkey_core::directory::Group;
 use latchkey_core::ids::GroupId;
@@ -137,7 +138,7 @@ pub async fn get_group(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
     uri: OriginalUri,
-    Path(id): Path<String>,
+    GraphPath(id): GraphPath<String>,
 ) -> Result<GraphBody, GraphError> {
     let g = state.core.get_group(&caller, group_id(&id)?).await?;
     Ok(GraphBody::ok(entity(
@@ -175,7 +176,7 @@ pub async fn create_group(
 pub async fn delete_group(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
-    Path(id): Path<String>,
+    GraphPath(id): GraphPath<String>,
 ) -> Result<StatusCode, GraphError> {
     state.core.delete_group(&caller, group_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -185,7 +186,7 @@ pub async fn list_members(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
     uri: OriginalUri,
-    Path(id): Path<String>,
+    GraphPath(id): GraphPath<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<GraphBody, GraphError> {
     let q = parse_list_query(raw.as_deref(), false)?;
@@ -214,7 +215,7 @@ pub async fn list_members(
 pub async fn add_member(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
-    Path(id): Path<String>,
+    GraphPath(id): GraphPath<String>,
     GraphJson(body): GraphJson<ReferenceRequest>,
 ) -> Result<StatusCode, GraphError> {
     let member = referenced_id(&body.odata_id)?;
@@ -225,7 +226,7 @@ pub async fn add_member(
 pub async fn remove_member(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
-    Path((id, member)): Path<(String, String)>,
+    GraphPath((id, member)): GraphPath<(String, String)>,
 ) -> Result<StatusCode, GraphError> {
     state.core.remove_member(&caller, group_id(&id)?, &member).await?;
     Ok(StatusCode::NO_CONTENT)

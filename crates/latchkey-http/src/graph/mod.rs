@@ -75,6 +75,26 @@ pub fn routes() -> Router<AppState> {
         .route("/auditLogs/directoryAudits", get(audit::list_directory_audits))
 }
 
+/// A path parameter whose rejection (e.g. invalid UTF-8 after percent-decoding) renders
+/// as a Graph error rather than axum's plain-text one.
+#[derive(Debug)]
+pub struct GraphPath<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for GraphPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = GraphError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Self(v))
+            .map_err(|e| GraphError::bad_request(format!("The request path is not valid: {}.", e.body_text())))
+    }
+}
+
 /// Which API version a request came in on, for `@odata.context` links.
 #[must_use]
 pub fn version_of(uri: &OriginalUri) -> &'static str {

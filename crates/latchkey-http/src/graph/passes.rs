@@ -1,13 +1,14 @@
 //! `/users/{id}/authentication/temporaryAccessPassMethods`, `/authentication/methods`, and
 //! their `/me` forms (graph-tap-spec.md §1, §3).
 
+use super::GraphPath;
 use super::json::{GraphJson, WireRequest};
 use super::odata::parse_list_query;
 use super::{GraphBody, collection, context_url, entity, graph_time};
 use crate::AppState;
 use crate::auth::{GraphCaller, SignedInUser};
 use crate::error::GraphError;
-use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::extract::{OriginalUri, RawQuery, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, Utc};
 use latchkey_core::authz::Caller;
@@ -104,7 +105,7 @@ pub async fn create_pass(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
     uri: OriginalUri,
-    Path(user): Path<String>,
+    GraphPath(user): GraphPath<String>,
     GraphJson(body): GraphJson<CreateTemporaryAccessPassRequest>,
 ) -> Result<GraphBody, GraphError> {
     if body.temporary_access_pass.as_ref().is_some_and(|v| !v.is_null()) {
@@ -148,7 +149,7 @@ pub async fn list_passes(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
     uri: OriginalUri,
-    Path(user): Path<String>,
+    GraphPath(user): GraphPath<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<GraphBody, GraphError> {
     list(&state, &caller, &uri, &user, raw.as_deref()).await
@@ -158,7 +159,7 @@ pub async fn get_pass(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
     uri: OriginalUri,
-    Path((user, id)): Path<(String, String)>,
+    GraphPath((user, id)): GraphPath<(String, String)>,
 ) -> Result<GraphBody, GraphError> {
     get_one(&state, &caller, &uri, &user, &id).await
 }
@@ -166,7 +167,7 @@ pub async fn get_pass(
 pub async fn delete_pass(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
-    Path((user, id)): Path<(String, String)>,
+    GraphPath((user, id)): GraphPath<(String, String)>,
 ) -> Result<StatusCode, GraphError> {
     state.core.delete_pass(&caller, &user, pass_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -185,12 +186,16 @@ pub async fn get_my_pass(
     State(state): State<AppState>,
     me: SignedInUser,
     uri: OriginalUri,
-    Path(id): Path<String>,
+    GraphPath(id): GraphPath<String>,
 ) -> Result<GraphBody, GraphError> {
     get_one(&state, &me.caller, &uri, &me.id.to_string(), &id).await
 }
 
-pub async fn delete_my_pass(State(state): State<AppState>, me: SignedInUser, Path(id): Path<String>) -> Result<StatusCode, GraphError> {
+pub async fn delete_my_pass(
+    State(state): State<AppState>,
+    me: SignedInUser,
+    GraphPath(id): GraphPath<String>,
+) -> Result<StatusCode, GraphError> {
     state.core.delete_pass(&me.caller, &me.id.to_string(), pass_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -235,7 +240,7 @@ pub async fn list_methods(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
     uri: OriginalUri,
-    Path(user): Path<String>,
+    GraphPath(user): GraphPath<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<GraphBody, GraphError> {
     parse_list_query(raw.as_deref(), false)?;

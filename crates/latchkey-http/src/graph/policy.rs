@@ -1,12 +1,13 @@
 //! `/policies/authenticationMethodsPolicy` and its Temporary Access Pass configuration
 //! (graph-tap-spec.md §2).
 
+use super::GraphPath;
 use super::json::{GraphJson, WireRequest};
 use super::{GraphBody, collection, context_url, entity};
 use crate::AppState;
 use crate::auth::GraphCaller;
 use crate::error::GraphError;
-use axum::extract::{OriginalUri, Path, State};
+use axum::extract::{OriginalUri, State};
 use axum::http::StatusCode;
 use latchkey_core::policy::{PolicyChange, PolicyState, PolicyTarget, TapPolicy};
 use serde::{Deserialize, Serialize};
@@ -130,7 +131,7 @@ pub async fn get_configuration(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
     uri: OriginalUri,
-    Path(id): Path<String>,
+    GraphPath(id): GraphPath<String>,
 ) -> Result<GraphBody, GraphError> {
     check_key(&id)?;
     let p = state.core.get_policy(&caller).await?;
@@ -140,7 +141,7 @@ pub async fn get_configuration(
 pub async fn update_configuration(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
-    Path(id): Path<String>,
+    GraphPath(id): GraphPath<String>,
     GraphJson(body): GraphJson<UpdateTapConfigurationRequest>,
 ) -> Result<StatusCode, GraphError> {
     check_key(&id)?;
@@ -174,7 +175,7 @@ pub async fn update_configuration(
 pub async fn reset_configuration(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
-    Path(id): Path<String>,
+    GraphPath(id): GraphPath<String>,
 ) -> Result<StatusCode, GraphError> {
     check_key(&id)?;
     state.core.reset_policy(&caller).await?;

@@ -1,12 +1,13 @@
 //! `/roleManagement/directory`: role definitions (Entra's templates) and assignments.
 
+use super::GraphPath;
 use super::json::{GraphJson, WireRequest};
 use super::odata::parse_list_query;
 use super::{GraphBody, collection, context_url, entity};
 use crate::AppState;
 use crate::auth::GraphCaller;
 use crate::error::GraphError;
-use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::extract::{OriginalUri, RawQuery, State};
 use axum::http::StatusCode;
 use latchkey_core::directory::{DirectoryRole, RoleAssignment};
 use latchkey_core::ids::{RoleAssignmentId, UserId};
@@ -93,7 +94,7 @@ pub async fn get_role_definition(
     State(state): State<AppState>,
     GraphCaller(_caller): GraphCaller,
     uri: OriginalUri,
-    Path(id): Path<String>,
+    GraphPath(id): GraphPath<String>,
 ) -> Result<GraphBody, GraphError> {
     let role = DirectoryRole::find(&id).ok_or_else(|| GraphError::from(latchkey_core::CoreError::not_found("roleDefinition", &id)))?;
     Ok(GraphBody::ok(entity(
@@ -151,7 +152,7 @@ pub async fn get_role_assignment(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
     uri: OriginalUri,
-    Path(id): Path<String>,
+    GraphPath(id): GraphPath<String>,
 ) -> Result<GraphBody, GraphError> {
     let a = state.core.get_role_assignment(&caller, assignment_id(&id)?).await?;
     Ok(GraphBody::ok(entity(
@@ -184,7 +185,7 @@ pub async fn create_role_assignment(
 pub async fn delete_role_assignment(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
-    Path(id): Path<String>,
+    GraphPath(id): GraphPath<String>,
 ) -> Result<StatusCode, GraphError> {
     state.core.remove_role_assignment(&caller, assignment_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)

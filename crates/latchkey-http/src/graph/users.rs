@@ -1,12 +1,13 @@
 //! `/users`, `/me` and `/invitations`.
 
+use super::GraphPath;
 use super::json::{GraphJson, WireRequest};
 use super::odata::{parse_list_query, parse_user_filter};
 use super::{GraphBody, collection, context_url, entity, graph_time};
 use crate::AppState;
 use crate::auth::{GraphCaller, SignedInUser};
 use crate::error::GraphError;
-use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::extract::{OriginalUri, RawQuery, State};
 use axum::http::StatusCode;
 use latchkey_core::directory::{User, UserOrigin, UserType};
 use latchkey_core::secrets::SecretString;
@@ -150,7 +151,7 @@ pub async fn get_user(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
     uri: OriginalUri,
-    Path(key): Path<String>,
+    GraphPath(key): GraphPath<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<GraphBody, GraphError> {
     let q = parse_list_query(raw.as_deref(), false)?;
@@ -198,7 +199,7 @@ pub async fn create_user(
 pub async fn update_user(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
-    Path(key): Path<String>,
+    GraphPath(key): GraphPath<String>,
     GraphJson(body): GraphJson<UpdateUserRequest>,
 ) -> Result<StatusCode, GraphError> {
     let change = UserChange {
@@ -215,7 +216,7 @@ pub async fn update_user(
 pub async fn delete_user(
     State(state): State<AppState>,
     GraphCaller(caller): GraphCaller,
-    Path(key): Path<String>,
+    GraphPath(key): GraphPath<String>,
 ) -> Result<StatusCode, GraphError> {
     state.core.delete_user(&caller, &key).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,5 +1,7 @@
 -- latchkey schema, PostgreSQL. Times are Unix milliseconds (UTC); flags are 0/1 integers, so
--- the same queries run on SQLite (see ../sqlite/0001_initial.sql, kept in step).
+-- the same queries run on SQLite (see ../sqlite/0001_initial.sql, kept in step). The user
+-- list's sort key (upn_normalized, lower-cased by latchkey) uses the "C" collation so
+-- users page in byte order, as on SQLite, whatever the database's locale.
 
 CREATE TABLE tenant (
     singleton          BIGINT PRIMARY KEY CHECK (singleton = 1),
@@ -13,7 +15,7 @@ CREATE TABLE tenant (
 CREATE TABLE users (
     id                  TEXT PRIMARY KEY,
     upn                 TEXT NOT NULL,
-    upn_normalized      TEXT NOT NULL UNIQUE,
+    upn_normalized      TEXT COLLATE "C" NOT NULL UNIQUE,
     display_name        TEXT NOT NULL,
     mail                TEXT,
     user_type           TEXT NOT NULL,

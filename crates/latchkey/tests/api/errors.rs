@@ -203,3 +203,42 @@ async fn an_expired_token_is_refused_by_the_clock_not_the_wall() {
     assert_graph_error(s, &e, StatusCode::UNAUTHORIZED);
     assert!(e["error"]["message"].as_str().unwrap().contains("expired"));
 }
+
+#[tokio::test]
+async fn undecodable_paths_and_oversized_token_requests_get_their_surfaces_errors() {
+    let app = TestApp::spawn().await;
+    let t = app.app_token().await;
+    let (s, e, _) = raw(
+        &app,
+        Method::GET,
+        "/v1.0/users/%FF%FE/authentication/methods",
+        Some(&t),
+        None,
+        Vec::new(),
+    )
+    .await;
+    assert_graph_error(s, &e, StatusCode::BAD_REQUEST);
+    let (s, e, _) = raw(
+        &app,
+        Method::POST,
+        "/%FF/oauth2/v2.0/token",
+        None,
+        Some("application/x-www-form-urlencoded"),
+        b"grant_type=client_credentials".to_vec(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(e["error"], "invalid_request");
+    let big = format!("grant_type=client_credentials&scope={}", "x".repeat(200_000));
+    let (s, e, _) = raw(
+        &app,
+        Method::POST,
+        &format!("/{}/oauth2/v2.0/token", app.tenant_id),
+        None,
+        Some("application/x-www-form-urlencoded"),
+        big.into_bytes(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(e["error"], "invalid_request");
+}

@@ -36,6 +36,24 @@ async fn a_pass_is_created_with_the_policy_defaults_and_its_code_shown_once() {
 }
 
 #[tokio::test]
+async fn the_first_admin_holds_global_administrator_and_a_usable_pass_from_init() {
+    let app = TestApp::spawn().await;
+    let t = app.app_token().await;
+    let (_, list) = app.get(&format!("/v1.0/users/{}/{TAPS}", app.admin_upn), &t).await;
+    assert_eq!(list["value"][0]["methodUsabilityReason"], "EnabledByPolicy");
+    let (_, roles) = app
+        .get(
+            &format!(
+                "/v1.0/roleManagement/directory/roleAssignments?$filter=principalId eq '{}'",
+                app.admin_id
+            ),
+            &t,
+        )
+        .await;
+    assert_eq!(roles["value"][0]["roleDefinitionId"], "62e90394-69f5-4237-9190-012177145e10");
+}
+
+#[tokio::test]
 async fn creating_a_second_pass_replaces_the_first() {
     let app = TestApp::spawn().await;
     let t = app.app_token().await;

@@ -94,7 +94,8 @@ async fn bad_token_requests_get_rfc6749_errors() {
     let app = TestApp::spawn().await;
     let scope = "https://graph.microsoft.com/.default";
     let tid = app.tenant_id.clone();
-    let cases: Vec<(&str, Vec<(&str, &str)>, Option<(&str, &str)>, StatusCode, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, Option<(&'a str, &'a str)>, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "wrong secret",
             vec![
