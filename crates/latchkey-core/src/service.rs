@@ -291,6 +291,7 @@ impl Latchkey {
             display_name: name.into(),
             permissions,
             secrets: vec![secret.clone()],
+            redirect_uris: crate::tenant::RedirectUris::default(),
             created_at: now,
         };
         Ok((app, IssuedClientSecret { secret, text }))

@@ -62,7 +62,53 @@ pub struct Application {
     /// Application permissions granted to it for app-only calls.
     pub permissions: Vec<Permission>,
     pub secrets: Vec<ClientSecret>,
+    /// Where the authorization endpoint may send codes, by Entra platform.
+    pub redirect_uris: RedirectUris,
     pub created_at: DateTime<Utc>,
+}
+
+/// An application's redirect URIs by platform, as Graph's `web`, `spa` and `publicClient`.
+/// SPA and public-client redirects belong to clients that hold no secret: they must use
+/// PKCE, and the token endpoint does not ask them to authenticate.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedirectUris {
+    pub web: Vec<String>,
+    pub spa: Vec<String>,
+    pub public_client: Vec<String>,
+}
+
+/// The platform a redirect URI was registered under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Platform {
+    Web,
+    Spa,
+    PublicClient,
+}
+
+impl Platform {
+    /// Whether a client redirecting here can keep a secret.
+    #[must_use]
+    pub const fn is_confidential(self) -> bool {
+        matches!(self, Self::Web)
+    }
+}
+
+impl RedirectUris {
+    /// The platform of a registered redirect URI, matched exactly (RFC 6749 §3.1.2.3,
+    /// OAuth 2.0 Security BCP §4.1: no prefix or pattern matching).
+    #[must_use]
+    pub fn platform_of(&self, uri: &str) -> Option<Platform> {
+        if self.web.iter().any(|u| u == uri) {
+            Some(Platform::Web)
+        } else if self.spa.iter().any(|u| u == uri) {
+            Some(Platform::Spa)
+        } else if self.public_client.iter().any(|u| u == uri) {
+            Some(Platform::PublicClient)
+        } else {
+            None
+        }
+    }
 }
 
 /// A token-signing key as stored: the private half sealed under the master key.

@@ -250,6 +250,7 @@ pub fn seed(now: DateTime<Utc>) -> TenantSeed {
             created_at: now,
             expires_at: now + Duration::days(730),
         }],
+        redirect_uris: latchkey_core::tenant::RedirectUris::default(),
         created_at: now,
     };
     let signing_key = SigningKeyRecord {
