@@ -25,6 +25,9 @@ pub mod activity {
     pub const ADD_MEMBER_TO_ROLE: &str = "Add member to role";
     pub const REMOVE_MEMBER_FROM_ROLE: &str = "Remove member from role";
     pub const ADD_APPLICATION: &str = "Add application";
+    pub const DELETE_APPLICATION: &str = "Delete application";
+    /// Entra writes an en dash here.
+    pub const UPDATE_APPLICATION_SECRETS: &str = "Update application – Certificates and secrets management";
     pub const CREATE_TENANT: &str = "Create company";
 }
 

@@ -26,10 +26,12 @@ pub enum Permission {
     RoleManagementReadDirectory,
     RoleManagementReadWriteDirectory,
     AuditLogReadAll,
+    ApplicationReadAll,
+    ApplicationReadWriteAll,
 }
 
 impl Permission {
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 16] = [
         Self::UserAuthenticationMethodReadAll,
         Self::UserAuthenticationMethodReadWriteAll,
         Self::UserAuthMethodTapReadAll,
@@ -44,11 +46,13 @@ impl Permission {
         Self::RoleManagementReadDirectory,
         Self::RoleManagementReadWriteDirectory,
         Self::AuditLogReadAll,
+        Self::ApplicationReadAll,
+        Self::ApplicationReadWriteAll,
     ];
 
     /// What `latchkey init` grants the automation client: the write permission of every
     /// area (each implies its read).
-    pub const AUTOMATION: [Self; 7] = [
+    pub const AUTOMATION: [Self; 8] = [
         Self::UserAuthenticationMethodReadWriteAll,
         Self::PolicyReadWriteAuthenticationMethod,
         Self::UserReadWriteAll,
@@ -56,6 +60,7 @@ impl Permission {
         Self::RoleManagementReadWriteDirectory,
         Self::AuditLogReadAll,
         Self::UserInviteAll,
+        Self::ApplicationReadWriteAll,
     ];
 
     #[must_use]
@@ -75,6 +80,8 @@ impl Permission {
             Self::RoleManagementReadDirectory => "RoleManagement.Read.Directory",
             Self::RoleManagementReadWriteDirectory => "RoleManagement.ReadWrite.Directory",
             Self::AuditLogReadAll => "AuditLog.Read.All",
+            Self::ApplicationReadAll => "Application.Read.All",
+            Self::ApplicationReadWriteAll => "Application.ReadWrite.All",
         }
     }
 
@@ -94,6 +101,7 @@ impl Permission {
                     | (P::UserReadWriteAll, P::UserReadAll | P::UserInviteAll)
                     | (P::GroupReadWriteAll, P::GroupReadAll)
                     | (P::RoleManagementReadWriteDirectory, P::RoleManagementReadDirectory)
+                    | (P::ApplicationReadWriteAll, P::ApplicationReadAll)
             )
     }
 
@@ -141,6 +149,8 @@ pub enum Area {
     Roles,
     Policy,
     AuditLogs,
+    /// Application registrations (`/applications`), the OAuth clients.
+    Applications,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +206,7 @@ impl Caller {
                 ),
                 Area::Policy => app_has(permissions, &[P::PolicyReadAll], &[P::PolicyReadWriteAuthenticationMethod], access),
                 Area::AuditLogs => app_has(permissions, &[P::AuditLogReadAll], &[], access),
+                Area::Applications => app_has(permissions, &[P::ApplicationReadAll], &[P::ApplicationReadWriteAll], access),
             },
             Self::User { .. } => {
                 let reader = access == Access::Read && self.has_role(R::GlobalReader);
@@ -385,6 +396,45 @@ mod tests {
         assert!(!Permission::UserAuthenticationMethodReadAll.grants(Permission::UserAuthenticationMethodReadWriteAll));
         assert!(Permission::PolicyReadWriteAuthenticationMethod.grants(Permission::PolicyReadAll));
         assert!(!Permission::PolicyReadAll.grants(Permission::UserReadAll));
+    }
+
+    #[test]
+    fn application_registrations_need_application_permissions_or_the_global_roles() {
+        use DirectoryRole as R;
+        let app = |p: &[Permission]| Caller::App {
+            app_id: AppId::new_random(),
+            display_name: "a".into(),
+            permissions: p.to_vec(),
+        };
+        let rw = app(&[Permission::ApplicationReadWriteAll]);
+        assert!(rw.authorize(Area::Applications, Access::Write).is_ok());
+        assert!(rw.authorize(Area::Applications, Access::Read).is_ok());
+        let ro = app(&[Permission::ApplicationReadAll]);
+        assert!(ro.authorize(Area::Applications, Access::Read).is_ok());
+        assert!(ro.authorize(Area::Applications, Access::Write).is_err());
+        assert!(
+            app(&[Permission::UserReadWriteAll])
+                .authorize(Area::Applications, Access::Read)
+                .is_err()
+        );
+        assert!(Permission::ApplicationReadWriteAll.grants(Permission::ApplicationReadAll));
+        assert!(Permission::AUTOMATION.contains(&Permission::ApplicationReadWriteAll));
+        assert_eq!(
+            Permission::parse("application.readwrite.all"),
+            Some(Permission::ApplicationReadWriteAll)
+        );
+        assert!(
+            caller(&[R::GlobalAdministrator])
+                .authorize(Area::Applications, Access::Write)
+                .is_ok()
+        );
+        assert!(caller(&[R::GlobalReader]).authorize(Area::Applications, Access::Read).is_ok());
+        assert!(caller(&[R::GlobalReader]).authorize(Area::Applications, Access::Write).is_err());
+        assert!(
+            caller(&[R::PrivilegedAuthenticationAdministrator])
+                .authorize(Area::Applications, Access::Read)
+                .is_err()
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod pass;
 pub mod policy;
 pub mod secrets;
 pub mod service;
+pub mod session;
 pub mod signin;
 pub mod store;
 pub mod tenant;

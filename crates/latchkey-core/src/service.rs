@@ -17,6 +17,10 @@ use crate::tenant::{Application, ClientSecret, SigningKeyRecord, Tenant, parse_d
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::sync::Arc;
 
+mod applications;
+mod signin;
+pub use signin::{Discovery, Grant, GrantError, SignInContext, SignInFailure, SignedIn, pkce_matches};
+
 /// A page of results and whether more follow.
 #[derive(Debug, Clone)]
 pub struct Listing<T> {
@@ -367,6 +371,10 @@ impl Latchkey {
     }
 
     async fn resolve_user_state(&self, key: &str) -> Result<UserAuthState, CoreError> {
+        // An object id reads the state in one go; a user principal name is looked up first.
+        if let Ok(id) = key.parse::<UserId>() {
+            return self.store.find_user_auth_state(id).await?.ok_or_else(|| CoreError::not_found("user", key));
+        }
         let user = self.resolve_user(key).await?;
         self.store
             .find_user_auth_state(user.id)

@@ -7,11 +7,14 @@
 
 use crate::audit::AuditRecord;
 use crate::directory::{Group, Page, RoleAssignment, User, UserFilter};
-use crate::ids::{AppId, GroupId, PassId, RoleAssignmentId, UserId};
+use crate::ids::{AppId, ApplicationObjectId, GroupId, PassId, RoleAssignmentId, UserId};
 use crate::pass::TemporaryAccessPass;
 use crate::policy::TapPolicy;
-use crate::tenant::{Application, SigningKeyRecord, Tenant};
+use crate::tenant::{Application, ClientSecret, SigningKeyRecord, Tenant};
+use crate::session::{AuthRequest, AuthorizationCode, Domain, Redemption, RefreshToken, Rotation, Session, SignInRecord};
+use crate::signin::Throttle;
 use async_trait::async_trait;
+use uuid::Uuid;
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, thiserror::Error)]
@@ -112,7 +115,51 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn find_application_by_app_id(&self, app_id: AppId) -> StoreResult<Option<Application>>;
     async fn list_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
 
+    // --- sign-in ------------------------------------------------------------------------
+    async fn insert_auth_request(&self, request: &AuthRequest) -> StoreResult<()>;
+    async fn find_auth_request(&self, id: &str) -> StoreResult<Option<AuthRequest>>;
+    async fn delete_auth_request(&self, id: &str) -> StoreResult<()>;
+    /// Stores a session under the digest of its cookie token.
+    async fn insert_session(&self, session: &Session, token_digest: &str) -> StoreResult<()>;
+    async fn find_session_by_token(&self, token_digest: &str) -> StoreResult<Option<Session>>;
+    async fn find_session(&self, id: Uuid) -> StoreResult<Option<Session>>;
+    /// Revokes the session and every refresh token made from it.
+    async fn revoke_session(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn insert_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()>;
+    /// Marks a code used if, and only if, it was unused: exactly one caller redeems it.
+    async fn redeem_authorization_code(&self, digest: &str, at: DateTime<Utc>) -> StoreResult<Redemption>;
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> StoreResult<()>;
+    async fn find_refresh_token(&self, digest: &str) -> StoreResult<Option<RefreshToken>>;
+    /// Replaces `old_digest` by `new` atomically; a used or revoked token revokes its family.
+    async fn rotate_refresh_token(&self, old_digest: &str, new: &RefreshToken, at: DateTime<Utc>) -> StoreResult<Rotation>;
+    /// Revokes every refresh token of the session(s) made from a code, e.g. after a replay.
+    async fn revoke_refresh_tokens_of_session(&self, session: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn get_throttle(&self, user: UserId) -> StoreResult<Throttle>;
+    async fn save_throttle(&self, user: UserId, throttle: &Throttle) -> StoreResult<()>;
+    async fn insert_sign_in(&self, record: &SignInRecord) -> StoreResult<()>;
+    /// Newest first.
+    async fn list_sign_ins(&self, page: Page) -> StoreResult<Vec<SignInRecord>>;
+    /// `Conflict` if the domain exists.
+    async fn insert_domain(&self, domain: &Domain, audit: &AuditRecord) -> StoreResult<()>;
+    async fn update_domain(&self, domain: &Domain, audit: &AuditRecord) -> StoreResult<()>;
+    async fn find_domain(&self, id: &str) -> StoreResult<Option<Domain>>;
+    async fn list_domains(&self) -> StoreResult<Vec<Domain>>;
+
     // --- audit --------------------------------------------------------------------------
     /// Newest first.
     async fn list_audit(&self, page: Page) -> StoreResult<Vec<AuditRecord>>;
+
+    // --- application registrations ----------------------------------------------------
+    /// Stores an application with its secrets and redirect URIs; `Conflict` if its object
+    /// id or appId is taken.
+    async fn insert_application(&self, app: &Application, audit: &AuditRecord) -> StoreResult<()>;
+    /// Applications with their secrets, oldest first (creation time, then id), so a page
+    /// boundary does not move when applications are added.
+    async fn list_applications(&self, page: Page) -> StoreResult<Vec<Application>>;
+    async fn find_application(&self, id: ApplicationObjectId) -> StoreResult<Option<Application>>;
+    /// Removes the application and its secrets; `NotFound` if there is none.
+    async fn delete_application(&self, id: ApplicationObjectId, audit: &AuditRecord) -> StoreResult<()>;
+    /// Adds a secret to the application with this appId; `NotFound` if there is none,
+    /// `Conflict` if the key id is taken.
+    async fn add_client_secret(&self, app_id: AppId, secret: &ClientSecret, audit: &AuditRecord) -> StoreResult<()>;
 }

@@ -71,7 +71,7 @@ pub struct Application {
 /// SPA and public-client redirects belong to clients that hold no secret: they must use
 /// PKCE, and the token endpoint does not ask them to authenticate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(default, rename_all = "camelCase")]
 pub struct RedirectUris {
     pub web: Vec<String>,
     pub spa: Vec<String>,

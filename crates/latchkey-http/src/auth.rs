@@ -58,6 +58,17 @@ impl FromRequestParts<AppState> for GraphCaller {
                     .and_then(|o| o.parse().ok())
                     .ok_or_else(|| GraphError::unauthenticated("Access token validation failure: bad oid."))?;
                 let roles: Vec<DirectoryRole> = claims.wids.iter().filter_map(|w| DirectoryRole::find(w)).collect();
+                // A token from a sign-in dies with its session: signing out, or deleting
+                // or replacing the pass it was made with, ends it at once.
+                if let Some(sid) = &claims.sid {
+                    let live = match sid.parse() {
+                        Ok(id) => state.core.live_session_by_id(id).await?.is_some_and(|(_, u)| u.id == oid),
+                        Err(_) => false,
+                    };
+                    if !live {
+                        return Err(GraphError::unauthenticated("The session this token came from has ended."));
+                    }
+                }
                 state.core.delegated_caller(oid, &roles).await?
             }
             _ => return Err(GraphError::unauthenticated("Access token validation failure: unknown token type.")),

@@ -193,3 +193,17 @@ impl IntoResponse for OAuthError {
         response
     }
 }
+
+/// An HTML error page for the sign-in surface; internals go to the log only.
+pub fn page_for(state: &crate::AppState, e: CoreError) -> Response {
+    let (status, text) = match e {
+        CoreError::Internal(detail) => {
+            tracing::error!(error = %detail, "internal error");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again in a moment.".to_owned())
+        }
+        CoreError::NotFound { .. } => (StatusCode::NOT_FOUND, e.to_string()),
+        CoreError::Forbidden(m) => (StatusCode::FORBIDDEN, m),
+        other => (StatusCode::BAD_REQUEST, other.to_string()),
+    };
+    crate::web::message(state, status, "Sign-in could not continue", &text, None)
+}

@@ -11,6 +11,7 @@ pub mod graph;
 pub mod oauth;
 pub mod openapi;
 pub mod tokens;
+pub mod web;
 
 use axum::Router;
 use axum::extract::Request;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/v1.0", graph.clone())
         .nest("/beta", graph)
         .merge(oauth::routes())
+        .merge(web::routes())
         .merge(openapi::routes())
         .fallback(graph::unknown_route)
         .method_not_allowed_fallback(graph::method_not_allowed)

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery))
         .route("/{tenant}/oauth2/v2.0/token", post(token))
         .route("/{tenant}/discovery/v2.0/keys", get(jwks))
+        .route("/{tenant}/openid/userinfo", get(userinfo).post(userinfo))
 }
 
 /// The `{tenant}` path segment, with an OAuth error when it cannot be read.
@@ -56,8 +57,15 @@ fn check_tenant(state: &AppState, tenant: &str) -> Result<(), OAuthError> {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DiscoveryResponse {
     pub issuer: String,
+    pub authorization_endpoint: String,
     pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub end_session_endpoint: String,
     pub jwks_uri: String,
+    pub scopes_supported: Vec<&'static str>,
+    pub response_modes_supported: Vec<&'static str>,
+    pub code_challenge_methods_supported: Vec<&'static str>,
+    pub claims_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
     pub subject_types_supported: Vec<&'static str>,
     pub id_token_signing_alg_values_supported: Vec<&'static str>,
@@ -71,13 +79,20 @@ pub async fn discovery(State(state): State<AppState>, TenantPath(tenant): Tenant
     let base = format!("{}/{}", state.public_url, state.tenant.id);
     Ok(Json(DiscoveryResponse {
         issuer: state.issuer(),
+        authorization_endpoint: format!("{base}/oauth2/v2.0/authorize"),
         token_endpoint: format!("{base}/oauth2/v2.0/token"),
+        userinfo_endpoint: format!("{base}/openid/userinfo"),
+        end_session_endpoint: format!("{base}/oauth2/v2.0/logout"),
         jwks_uri: format!("{base}/discovery/v2.0/keys"),
+        scopes_supported: vec!["openid", "profile", "email", "offline_access"],
+        response_modes_supported: vec!["query", "form_post"],
+        code_challenge_methods_supported: vec!["S256"],
+        claims_supported: vec!["sub", "iss", "aud", "exp", "iat", "nbf", "auth_time", "nonce", "oid", "tid", "preferred_username", "name", "email", "amr", "sid"],
         response_types_supported: vec!["code"],
-        subject_types_supported: vec!["pairwise"],
+        subject_types_supported: vec!["public"],
         id_token_signing_alg_values_supported: vec!["RS256"],
         token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post"],
-        grant_types_supported: vec!["client_credentials"],
+        grant_types_supported: vec!["authorization_code", "refresh_token", "client_credentials"],
         tenant_region_scope: None,
     }))
 }
@@ -174,15 +189,17 @@ pub async fn token(
     check_tenant(&state, &tenant)?;
     let body = body.map_err(|e| OAuthError::new(e.status(), "invalid_request", "The request body could not be read or is too large."))?;
     let form = parse_form(&body)?;
-    let grant = form
-        .get("grant_type")
-        .ok_or_else(|| OAuthError::invalid_request("grant_type is required."))?;
-    if grant != "client_credentials" {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            format!("The grant type '{}' is not supported.", grant.chars().take(60).collect::<String>()),
-        ));
+    let grant = form.get("grant_type").ok_or_else(|| OAuthError::invalid_request("grant_type is required."))?;
+    match grant.as_str() {
+        "client_credentials" => {}
+        "authorization_code" | "refresh_token" => return user_grant(&state, &headers, &form, grant == "refresh_token").await,
+        other => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                format!("The grant type '{}' is not supported.", other.chars().take(60).collect::<String>()),
+            ));
+        }
     }
     let (client_id, secret) = client_credentials(&headers, &form)?;
     if let Some(form_id) = form.get("client_id")
@@ -233,6 +250,7 @@ pub async fn token(
         preferred_username: None,
         ver: "2.0".into(),
         jti: uuid::Uuid::new_v4().to_string(),
+        sid: None,
     };
     let access_token = state.keys.sign(&claims)?;
     let mut r = Json(TokenResponse {
@@ -244,5 +262,137 @@ pub async fn token(
     .into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(r)
+}
+
+/// Who may redeem for `client_id` without a secret: only a client whose grant is tied to
+/// a public (spa or publicClient) redirect URI. A client that sends a secret is checked.
+async fn authenticate_user_grant_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+    public_ok: impl Fn(&latchkey_core::tenant::Application) -> bool,
+) -> Result<latchkey_core::tenant::Application, OAuthError> {
+    let sends_secret = form.contains_key("client_secret") || headers.get(header::AUTHORIZATION).is_some();
+    if sends_secret {
+        let (client_id, secret) = client_credentials(headers, form)?;
+        if form.get("client_id").is_some_and(|f| *f != client_id) {
+            return Err(OAuthError::invalid_request("client_id does not match the client that authenticated."));
+        }
+        return Ok(state.core.authenticate_client(&client_id, &secret).await?);
+    }
+    let client_id = form.get("client_id").ok_or_else(|| OAuthError::invalid_request("client_id is required."))?;
+    let app = state.core.find_client(client_id).await?.ok_or_else(|| OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client", "The client is unknown."))?;
+    if public_ok(&app) {
+        Ok(app)
+    } else {
+        Err(OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client", "This client must authenticate with its secret (client_secret_basic or client_secret_post)."))
+    }
+}
+
+fn grant_error(e: latchkey_core::service::GrantError) -> OAuthError {
+    match e {
+        latchkey_core::service::GrantError::InvalidGrant(m) => OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", m),
+        latchkey_core::service::GrantError::Core(e) => e.into(),
+    }
+}
+
+/// The authorization-code and refresh-token grants: tokens for a signed-in user.
+async fn user_grant(state: &AppState, headers: &HeaderMap, form: &HashMap<String, String>, refresh: bool) -> Result<Response, OAuthError> {
+    let grant = if refresh {
+        let token = form.get("refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is required."))?;
+        let app = authenticate_user_grant_client(state, headers, form, |a| !a.redirect_uris.spa.is_empty() || !a.redirect_uris.public_client.is_empty()).await?;
+        state.core.refresh(token, app.app_id).await.map_err(grant_error)?
+    } else {
+        let code = form.get("code").ok_or_else(|| OAuthError::invalid_request("code is required."))?;
+        let redirect_uri = form.get("redirect_uri").ok_or_else(|| OAuthError::invalid_request("redirect_uri is required."))?;
+        let app = authenticate_user_grant_client(state, headers, form, |a| a.redirect_uris.platform_of(redirect_uri).is_some_and(|p| !p.is_confidential())).await?;
+        state.core.redeem_code(code, app.app_id, redirect_uri, form.get("code_verifier").map(String::as_str)).await.map_err(grant_error)?
+    };
+    let scopes = latchkey_core::session::Scopes::parse(&grant.scope).map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", e))?;
+    let now = state.core.now();
+    let not_after = grant.not_after.min(now + latchkey_core::session::ACCESS_TOKEN_LIFETIME);
+    let expires_in = (not_after - now).num_seconds().max(1);
+    let (iat, exp) = (now.timestamp(), not_after.timestamp());
+    let roles = state.core.roles_of(grant.user.id).await?;
+    let access = AccessClaims {
+        aud: GRAPH_AUDIENCE.into(),
+        iss: state.issuer(),
+        iat,
+        nbf: Some(iat),
+        exp,
+        tid: state.tenant.id.to_string(),
+        sub: grant.user.id.to_string(),
+        azp: grant.client_id.to_string(),
+        appid: grant.client_id.to_string(),
+        idtyp: "user".into(),
+        roles: Vec::new(),
+        oid: Some(grant.user.id.to_string()),
+        wids: roles.iter().map(|r| r.template_id().to_owned()).collect(),
+        scp: Some(scopes.graph_scp()),
+        preferred_username: Some(grant.user.user_principal_name.to_string()),
+        ver: "2.0".into(),
+        jti: uuid::Uuid::new_v4().to_string(),
+        sid: Some(grant.session.id.to_string()),
+    };
+    let mut body = serde_json::json!({
+        "token_type": "Bearer",
+        "scope": grant.scope,
+        "expires_in": expires_in,
+        "ext_expires_in": expires_in,
+        "access_token": state.keys.sign(&access)?,
+    });
+    if scopes.openid {
+        let id = crate::tokens::IdClaims {
+            iss: state.issuer(),
+            sub: grant.user.id.to_string(),
+            aud: grant.client_id.to_string(),
+            exp,
+            iat,
+            nbf: iat,
+            auth_time: grant.session.created_at.timestamp(),
+            nonce: grant.nonce.clone(),
+            oid: grant.user.id.to_string(),
+            tid: state.tenant.id.to_string(),
+            preferred_username: grant.user.user_principal_name.to_string(),
+            name: grant.user.display_name.clone(),
+            email: if scopes.email { grant.user.mail.clone() } else { None },
+            amr: grant.session.method.amr().iter().map(|a| (*a).to_owned()).collect(),
+            sid: grant.session.id.to_string(),
+            ver: "2.0".into(),
+        };
+        body["id_token"] = serde_json::Value::String(state.keys.sign(&id)?);
+    }
+    // Refresh tokens only when asked for (offline_access) or already in use (rotation).
+    if scopes.offline_access || refresh {
+        body["refresh_token"] = serde_json::Value::String(grant.refresh_token.expose().to_owned());
+    }
+    let mut r = Json(body).into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(r)
+}
+
+/// OpenID Connect UserInfo (Core §5.3): who the bearer of a live delegated token is.
+pub async fn userinfo(State(state): State<AppState>, TenantPath(tenant): TenantPath, headers: HeaderMap) -> Result<Response, OAuthError> {
+    check_tenant(&state, &tenant)?;
+    let unauthorized = |why: &str| OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_token", why);
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .ok_or_else(|| unauthorized("A bearer access token is required."))?;
+    let claims = state.keys.verify(token, &state.issuer(), state.core.now()).map_err(|e| unauthorized(&e.to_string()))?;
+    let sid = claims.sid.as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| unauthorized("The token does not come from a sign-in."))?;
+    let (_, user) = state.core.live_session_by_id(sid).await?.ok_or_else(|| unauthorized("The session has ended."))?;
+    let mut r = Json(serde_json::json!({
+        "sub": user.id.to_string(),
+        "oid": user.id.to_string(),
+        "name": user.display_name,
+        "preferred_username": user.user_principal_name.to_string(),
+        "email": user.mail,
+    }))
+    .into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
 }

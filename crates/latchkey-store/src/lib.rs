@@ -8,16 +8,20 @@
 //! difference lives in [`Backend`], not in the queries.
 
 mod rows;
+mod sign_in;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use latchkey_core::audit::AuditRecord;
 use latchkey_core::directory::{FilterOp, Group, Page, RoleAssignment, User, UserField, UserFilter};
-use latchkey_core::ids::{AppId, GroupId, PassId, RoleAssignmentId, UserId};
+use latchkey_core::ids::{AppId, ApplicationObjectId, GroupId, PassId, RoleAssignmentId, UserId};
 use latchkey_core::pass::TemporaryAccessPass;
 use latchkey_core::policy::TapPolicy;
+use latchkey_core::session::{AuthRequest, AuthorizationCode, Domain, Redemption, RefreshToken, Rotation, Session, SignInRecord};
+use latchkey_core::signin::Throttle;
+use uuid::Uuid;
 use latchkey_core::store::{Store, StoreError, StoreResult, TenantSeed, UserAuthState};
-use latchkey_core::tenant::{Application, SigningKeyRecord, Tenant};
+use latchkey_core::tenant::{Application, ClientSecret, SigningKeyRecord, Tenant};
 use rows::{Row as _, ms};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Executor as _};
@@ -81,7 +85,7 @@ pub struct SqlStore {
     backend: Backend,
 }
 
-fn backend_err(e: sqlx::Error) -> StoreError {
+pub(crate) fn backend_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
         // A write naming a user or group deleted meanwhile: the object is gone.
@@ -175,7 +179,7 @@ impl SqlStore {
     }
 }
 
-async fn insert_audit(tx: &mut sqlx::AnyConnection, a: &AuditRecord) -> StoreResult<()> {
+pub(crate) async fn insert_audit(tx: &mut sqlx::AnyConnection, a: &AuditRecord) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO audit_log (id, activity_at, activity, category, logged_by_service, operation_type, result, result_reason, initiated_by, target_resources)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -343,7 +347,7 @@ impl SqlStore {
     }
 }
 
-fn require_one(affected: u64, kind: &'static str, id: impl ToString) -> StoreResult<()> {
+pub(crate) fn require_one(affected: u64, kind: &'static str, id: impl ToString) -> StoreResult<()> {
     if affected == 0 {
         Err(StoreError::NotFound { kind, id: id.to_string() })
     } else {
@@ -380,30 +384,7 @@ impl Store for SqlStore {
         insert_user_row(&mut tx, &seed.admin).await?;
         insert_role_row(&mut tx, &seed.admin_role).await?;
         upsert_pass_row(&mut tx, &seed.admin_pass).await?;
-        let app = &seed.client;
-        let perms: Vec<&str> = app.permissions.iter().map(|p| p.as_str()).collect();
-        sqlx::query("INSERT INTO applications (id, app_id, display_name, permissions, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(app.id.to_string())
-            .bind(app.app_id.to_string())
-            .bind(&app.display_name)
-            .bind(serde_json::to_string(&perms).map_err(|e| StoreError::Backend(e.to_string()))?)
-            .bind(ms(app.created_at))
-            .execute(&mut *tx)
-            .await
-            .map_err(backend_err)?;
-        for s in &app.secrets {
-            sqlx::query("INSERT INTO application_secrets (key_id, app_id, display_name, hint, digest, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(s.key_id.to_string())
-                .bind(app.app_id.to_string())
-                .bind(s.display_name.clone())
-                .bind(&s.hint)
-                .bind(&s.digest)
-                .bind(ms(s.created_at))
-                .bind(ms(s.expires_at))
-                .execute(&mut *tx)
-                .await
-                .map_err(backend_err)?;
-        }
+        insert_application_row(&mut tx, &seed.client).await?;
         let k = &seed.signing_key;
         sqlx::query("INSERT INTO signing_keys (kid, algorithm, sealed_private_key, created_at, retired_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&k.kid)
@@ -724,23 +705,14 @@ impl Store for SqlStore {
     }
 
     async fn find_application_by_app_id(&self, app_id: AppId) -> StoreResult<Option<Application>> {
-        let Some(row) = sqlx::query("SELECT id, app_id, display_name, permissions, created_at FROM applications WHERE app_id = $1")
-            .bind(app_id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend_err)?
-        else {
-            return Ok(None);
-        };
-        let secrets = sqlx::query("SELECT key_id, display_name, hint, digest, created_at, expires_at FROM application_secrets WHERE app_id = $1 ORDER BY created_at")
-            .bind(app_id.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend_err)?
-            .iter()
-            .map(rows::client_secret)
-            .collect::<StoreResult<Vec<_>>>()?;
-        rows::application(&row, secrets).map(Some)
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE app_id = $1"
+        )))
+        .bind(app_id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend_err)?;
+        Ok(self.with_secrets(rows).await?.pop())
     }
 
     async fn list_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
@@ -751,6 +723,70 @@ impl Store for SqlStore {
             .iter()
             .map(rows::signing_key)
             .collect()
+    }
+
+    async fn insert_auth_request(&self, request: &AuthRequest) -> StoreResult<()> {
+        sign_in::insert_auth_request(&self.pool, request).await
+    }
+    async fn find_auth_request(&self, id: &str) -> StoreResult<Option<AuthRequest>> {
+        sign_in::find_auth_request(&self.pool, id).await
+    }
+    async fn delete_auth_request(&self, id: &str) -> StoreResult<()> {
+        sign_in::delete_auth_request(&self.pool, id).await
+    }
+    async fn insert_session(&self, session: &Session, token_digest: &str) -> StoreResult<()> {
+        sign_in::insert_session(&self.pool, session, token_digest).await
+    }
+    async fn find_session_by_token(&self, token_digest: &str) -> StoreResult<Option<Session>> {
+        sign_in::find_session_by_token(&self.pool, token_digest).await
+    }
+    async fn find_session(&self, id: Uuid) -> StoreResult<Option<Session>> {
+        sign_in::find_session(&self.pool, id).await
+    }
+    async fn revoke_session(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+        sign_in::revoke_session(&self.pool, self.backend.begin_write(), id, at).await
+    }
+    async fn insert_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()> {
+        sign_in::insert_authorization_code(&self.pool, code).await
+    }
+    async fn redeem_authorization_code(&self, digest: &str, at: DateTime<Utc>) -> StoreResult<Redemption> {
+        sign_in::redeem_authorization_code(&self.pool, digest, at).await
+    }
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> StoreResult<()> {
+        sign_in::insert_refresh_token(&self.pool, token).await
+    }
+    async fn find_refresh_token(&self, digest: &str) -> StoreResult<Option<RefreshToken>> {
+        sign_in::find_refresh_token(&self.pool, digest).await
+    }
+    async fn rotate_refresh_token(&self, old_digest: &str, new: &RefreshToken, at: DateTime<Utc>) -> StoreResult<Rotation> {
+        sign_in::rotate_refresh_token(&self.pool, self.backend.begin_write(), old_digest, new, at).await
+    }
+    async fn revoke_refresh_tokens_of_session(&self, session: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+        sign_in::revoke_refresh_tokens_of_session(&self.pool, session, at).await
+    }
+    async fn get_throttle(&self, user: UserId) -> StoreResult<Throttle> {
+        sign_in::get_throttle(&self.pool, user).await
+    }
+    async fn save_throttle(&self, user: UserId, throttle: &Throttle) -> StoreResult<()> {
+        sign_in::save_throttle(&self.pool, user, throttle).await
+    }
+    async fn insert_sign_in(&self, record: &SignInRecord) -> StoreResult<()> {
+        sign_in::insert_sign_in(&self.pool, record).await
+    }
+    async fn list_sign_ins(&self, page: Page) -> StoreResult<Vec<SignInRecord>> {
+        sign_in::list_sign_ins(&self.pool, page).await
+    }
+    async fn insert_domain(&self, domain: &Domain, audit: &AuditRecord) -> StoreResult<()> {
+        sign_in::save_domain(&self.pool, self.backend.begin_write(), domain, audit, true).await
+    }
+    async fn update_domain(&self, domain: &Domain, audit: &AuditRecord) -> StoreResult<()> {
+        sign_in::save_domain(&self.pool, self.backend.begin_write(), domain, audit, false).await
+    }
+    async fn find_domain(&self, id: &str) -> StoreResult<Option<Domain>> {
+        sign_in::find_domain(&self.pool, id).await
+    }
+    async fn list_domains(&self) -> StoreResult<Vec<Domain>> {
+        sign_in::list_domains(&self.pool).await
     }
 
     async fn list_audit(&self, page: Page) -> StoreResult<Vec<AuditRecord>> {
@@ -767,6 +803,133 @@ impl Store for SqlStore {
         .iter()
         .map(rows::audit)
         .collect()
+    }
+
+    async fn insert_application(&self, app: &Application, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| insert_application_row(tx, app).await).await
+    }
+
+    async fn list_applications(&self, page: Page) -> StoreResult<Vec<Application>> {
+        let (limit, offset) = page_args(page);
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {APPLICATION_COLUMNS} FROM applications ORDER BY created_at, id LIMIT $1 OFFSET $2"
+        )))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend_err)?;
+        self.with_secrets(rows).await
+    }
+
+    async fn find_application(&self, id: ApplicationObjectId) -> StoreResult<Option<Application>> {
+        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1")))
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_err)?;
+        Ok(self.with_secrets(rows).await?.pop())
+    }
+
+    async fn delete_application(&self, id: ApplicationObjectId, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| {
+            // The foreign key cascades too; deleting the secrets here does not depend on it.
+            sqlx::query("DELETE FROM application_secrets WHERE app_id IN (SELECT app_id FROM applications WHERE id = $1)")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+            let r = sqlx::query("DELETE FROM applications WHERE id = $1")
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+            require_one(r.rows_affected(), "application", id)
+        })
+        .await
+    }
+
+    async fn add_client_secret(&self, app_id: AppId, secret: &ClientSecret, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| {
+            let exists = sqlx::query("SELECT id FROM applications WHERE app_id = $1")
+                .bind(app_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound {
+                    kind: "application",
+                    id: app_id.to_string(),
+                });
+            }
+            insert_secret_row(tx, app_id, secret).await
+        })
+        .await
+    }
+}
+
+const APPLICATION_COLUMNS: &str = "id, app_id, display_name, permissions, redirect_uris, created_at";
+
+async fn insert_application_row(tx: &mut sqlx::AnyConnection, app: &Application) -> StoreResult<()> {
+    let perms: Vec<&str> = app.permissions.iter().map(|p| p.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO applications (id, app_id, display_name, permissions, redirect_uris, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(app.id.to_string())
+    .bind(app.app_id.to_string())
+    .bind(&app.display_name)
+    .bind(serde_json::to_string(&perms).map_err(|e| StoreError::Backend(e.to_string()))?)
+    .bind(serde_json::to_string(&app.redirect_uris).map_err(|e| StoreError::Backend(e.to_string()))?)
+    .bind(ms(app.created_at))
+    .execute(&mut *tx)
+    .await
+    .map_err(backend_err)?;
+    for s in &app.secrets {
+        insert_secret_row(tx, app.app_id, s).await?;
+    }
+    Ok(())
+}
+
+async fn insert_secret_row(tx: &mut sqlx::AnyConnection, app_id: AppId, s: &ClientSecret) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO application_secrets (key_id, app_id, display_name, hint, digest, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(s.key_id.to_string())
+    .bind(app_id.to_string())
+    .bind(s.display_name.clone())
+    .bind(&s.hint)
+    .bind(&s.digest)
+    .bind(ms(s.created_at))
+    .bind(ms(s.expires_at))
+    .execute(&mut *tx)
+    .await
+    .map_err(backend_err)?;
+    Ok(())
+}
+
+impl SqlStore {
+    /// Turns application rows into applications, reading all their secrets in one query
+    /// (oldest first), so a page of applications costs two queries.
+    async fn with_secrets(&self, rows: Vec<AnyRow>) -> StoreResult<Vec<Application>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let app_ids = rows.iter().map(|r| r.text("app_id")).collect::<StoreResult<Vec<_>>>()?;
+        let params = (1..=app_ids.len()).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ");
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "SELECT key_id, app_id, display_name, hint, digest, created_at, expires_at FROM application_secrets WHERE app_id IN ({params}) ORDER BY created_at, key_id"
+        )));
+        for id in &app_ids {
+            q = q.bind(id.clone());
+        }
+        let mut secrets: std::collections::HashMap<String, Vec<ClientSecret>> = std::collections::HashMap::new();
+        for r in q.fetch_all(&self.pool).await.map_err(backend_err)? {
+            secrets.entry(r.text("app_id")?).or_default().push(rows::client_secret(&r)?);
+        }
+        rows.iter()
+            .zip(app_ids)
+            .map(|(r, app_id)| rows::application(r, secrets.remove(&app_id).unwrap_or_default()))
+            .collect()
     }
 }
 

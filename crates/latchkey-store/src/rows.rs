@@ -151,7 +151,7 @@ pub fn application(r: &AnyRow, secrets: Vec<ClientSecret>) -> StoreResult<Applic
         display_name: r.text("display_name")?,
         permissions: names.iter().filter_map(|n| Permission::parse(n)).collect(),
         secrets,
-        redirect_uris: latchkey_core::tenant::RedirectUris::default(),
+        redirect_uris: serde_json::from_str(&r.text("redirect_uris")?).map_err(|_| corrupt("redirect URIs"))?,
         created_at: r.time("created_at")?,
     })
 }

@@ -70,6 +70,11 @@ macro_rules! __conformance_list {
             concurrent_inserts_of_one_user_principal_name_admit_exactly_one,
             concurrent_new_passes_for_one_user_leave_exactly_one,
             an_application_is_found_by_app_id_with_its_secrets,
+            an_application_round_trips_with_its_secrets_and_redirect_uris,
+            applications_are_listed_oldest_first_and_paged,
+            deleting_an_application_removes_it_with_its_secrets,
+            a_client_secret_is_added_to_its_application_alone,
+            an_application_whose_id_or_app_id_is_taken_is_a_conflict,
             signing_keys_are_listed_with_their_sealed_private_keys,
             the_audit_log_lists_newest_first_and_pages,
             every_successful_write_records_exactly_its_own_audit_record,
@@ -250,7 +255,12 @@ pub fn seed(now: DateTime<Utc>) -> TenantSeed {
             created_at: now,
             expires_at: now + Duration::days(730),
         }],
-        redirect_uris: latchkey_core::tenant::RedirectUris::default(),
+        // Not what `init` registers, but initialise must store redirect URIs too.
+        redirect_uris: latchkey_core::tenant::RedirectUris {
+            web: vec!["https://automation.contoso.test/signin-oidc".into()],
+            spa: vec![],
+            public_client: vec!["http://localhost".into()],
+        },
         created_at: now,
     };
     let signing_key = SigningKeyRecord {
@@ -322,6 +332,44 @@ pub fn seed(now: DateTime<Utc>) -> TenantSeed {
         client,
         signing_key,
         audit,
+    }
+}
+
+/// A client secret created at `at` that lasts two years; the digest is dummy hex.
+#[must_use]
+pub fn client_secret(at: DateTime<Utc>) -> ClientSecret {
+    let key_id = SecretKeyId::new_random();
+    ClientSecret {
+        key_id,
+        display_name: Some(format!("secret {}", key_id.as_uuid().simple())),
+        hint: "Ab~".into(),
+        digest: format!("{0}{0}", key_id.as_uuid().simple()),
+        created_at: at,
+        expires_at: at + Duration::days(730),
+    }
+}
+
+/// An application registered at `at` with `secrets` secrets (a second apart) and redirect
+/// URIs on every platform.
+#[must_use]
+pub fn application(display_name: &str, at: DateTime<Utc>, secrets: u32) -> Application {
+    let id = ApplicationObjectId::new_random();
+    let host = id.as_uuid().simple().to_string();
+    Application {
+        id,
+        app_id: AppId::new_random(),
+        display_name: display_name.into(),
+        permissions: vec![Permission::UserReadAll],
+        secrets: (0..secrets).map(|i| client_secret(at + Duration::seconds(i64::from(i)))).collect(),
+        redirect_uris: latchkey_core::tenant::RedirectUris {
+            web: vec![
+                format!("https://{host}.contoso.test/signin-oidc"),
+                format!("https://{host}.contoso.test/callback?x=\"quoted\"&y=ü"),
+            ],
+            spa: vec![format!("https://{host}.contoso.test/spa")],
+            public_client: vec!["com.contoso.app:/callback".into(), "http://127.0.0.1:8400".into()],
+        },
+        created_at: at,
     }
 }
 
@@ -1844,6 +1892,279 @@ async fn an_application_is_found_by_app_id_with_its_secrets(store: &dyn Store) {
         .is_none(),
         "the application object's id is not its appId"
     );
+}
+
+async fn add_application(store: &dyn Store, app: &Application) {
+    let a = audit_record(
+        app.created_at,
+        activity::ADD_APPLICATION,
+        TargetResource::other("Application", app.id, Some(app.display_name.clone())),
+    );
+    audited(
+        store,
+        &a,
+        &format!("insert_application({})", app.display_name),
+        store.insert_application(app, &a),
+    )
+    .await;
+}
+
+async fn found_application(store: &dyn Store, id: ApplicationObjectId) -> Option<Application> {
+    ok(store.find_application(id).await, "find_application")
+}
+
+async fn an_application_round_trips_with_its_secrets_and_redirect_uris(store: &dyn Store) {
+    let seed = initialised(store).await;
+    let app = application("Contoso \"Portal\" – ünïcode", t0(), 3);
+    add_application(store, &app).await;
+    same(
+        &found_application(store, app.id).await,
+        &Some(app.clone()),
+        "find_application must read back every field: permissions, secrets oldest first, redirect URIs by platform",
+    );
+    same(
+        &ok(store.find_application_by_app_id(app.app_id).await, "find_application_by_app_id"),
+        &Some(app.clone()),
+        "find_application_by_app_id must read back the same application",
+    );
+    same(
+        &found_application(store, seed.client.id).await,
+        &Some(seed.client.clone()),
+        "initialise must store the seed's client with its redirect URIs, found by object id too",
+    );
+    assert!(
+        found_application(store, ApplicationObjectId::from_uuid(*app.app_id.as_uuid()))
+            .await
+            .is_none(),
+        "an appId is not an object id"
+    );
+    assert!(
+        found_application(store, ApplicationObjectId::new_random()).await.is_none(),
+        "an unknown object id finds nothing"
+    );
+    let bare = Application {
+        permissions: Vec::new(),
+        secrets: Vec::new(),
+        redirect_uris: latchkey_core::tenant::RedirectUris::default(),
+        ..application("Bare", t0(), 0)
+    };
+    add_application(store, &bare).await;
+    same(
+        &found_application(store, bare.id).await,
+        &Some(bare.clone()),
+        "an application with no permissions, secrets or redirect URIs reads back as empty lists",
+    );
+}
+
+async fn applications_are_listed_oldest_first_and_paged(store: &dyn Store) {
+    let seed = initialised(store).await;
+    let mut expected = vec![seed.client.clone()];
+    for i in 0..7_i64 {
+        // Pairs share a creation time, so the id decides between them.
+        let app = application(
+            &format!("App {i}"),
+            t0() + Duration::seconds(1 + i / 2),
+            u32::try_from(i % 3).unwrap_or(0),
+        );
+        add_application(store, &app).await;
+        expected.push(app);
+    }
+    expected[1..].sort_by_key(|a| (a.created_at, a.id.to_string()));
+    let listed = ok(store.list_applications(ALL).await, "list_applications");
+    same(
+        &listed,
+        &expected,
+        "list_applications must list every application with its secrets, by creation time, then id",
+    );
+    check_paging(&listed, 3, "list_applications", |p| store.list_applications(p)).await;
+}
+
+async fn deleting_an_application_removes_it_with_its_secrets(store: &dyn Store) {
+    let seed = initialised(store).await;
+    let app = application("Doomed", t0(), 2);
+    add_application(store, &app).await;
+    let a = audit_record(
+        t0(),
+        activity::DELETE_APPLICATION,
+        TargetResource::other("Application", app.id, Some(app.display_name.clone())),
+    );
+    audited(store, &a, "delete_application", store.delete_application(app.id, &a)).await;
+    assert!(
+        found_application(store, app.id).await.is_none(),
+        "a deleted application is not found"
+    );
+    assert!(
+        ok(store.find_application_by_app_id(app.app_id).await, "find_application_by_app_id").is_none(),
+        "a deleted application is not found by appId, so its secrets no longer authenticate"
+    );
+    same(
+        &ok(store.list_applications(ALL).await, "list_applications"),
+        &vec![seed.client.clone()],
+        "a deleted application is not listed; the others stay",
+    );
+    // Its secrets went with it: the same registration, secrets and all, can be stored again.
+    add_application(store, &app).await;
+    same(
+        &found_application(store, app.id).await,
+        &Some(app.clone()),
+        "a deleted application's secrets must be gone, not waiting to reattach",
+    );
+    assert_not_found(
+        &refused(
+            store,
+            "delete_application of an unknown id",
+            store.delete_application(ApplicationObjectId::new_random(), &a),
+        )
+        .await,
+        "delete_application of an unknown id",
+    );
+    assert_not_found(
+        &refused(
+            store,
+            "delete_application given an appId",
+            store.delete_application(ApplicationObjectId::from_uuid(*app.app_id.as_uuid()), &a),
+        )
+        .await,
+        "delete_application given an appId instead of the object id",
+    );
+}
+
+async fn a_client_secret_is_added_to_its_application_alone(store: &dyn Store) {
+    let seed = initialised(store).await;
+    let mut app = application("Portal", t0(), 1);
+    add_application(store, &app).await;
+    let secret = client_secret(t0() + Duration::minutes(5));
+    let a = audit_record(
+        t0(),
+        activity::UPDATE_APPLICATION_SECRETS,
+        TargetResource::other("Application", app.id, Some(app.display_name.clone())),
+    );
+    audited(store, &a, "add_client_secret", store.add_client_secret(app.app_id, &secret, &a)).await;
+    app.secrets.push(secret.clone());
+    same(
+        &found_application(store, app.id).await,
+        &Some(app.clone()),
+        "the new secret is read back after the older one",
+    );
+    same(
+        &ok(
+            store.find_application_by_app_id(seed.client.app_id).await,
+            "find_application_by_app_id",
+        ),
+        &Some(seed.client.clone()),
+        "other applications keep exactly their own secrets",
+    );
+    assert_not_found(
+        &refused(
+            store,
+            "add_client_secret to an unknown appId",
+            store.add_client_secret(AppId::new_random(), &client_secret(t0()), &a),
+        )
+        .await,
+        "add_client_secret to an unknown appId",
+    );
+    assert_not_found(
+        &refused(
+            store,
+            "add_client_secret given an object id",
+            store.add_client_secret(AppId::from_uuid(*app.id.as_uuid()), &client_secret(t0()), &a),
+        )
+        .await,
+        "add_client_secret given the object id instead of the appId",
+    );
+    assert_conflict(
+        &refused(
+            store,
+            "add_client_secret with a key id in use",
+            store.add_client_secret(app.app_id, &secret, &a),
+        )
+        .await,
+        "add_client_secret with a key id in use",
+    );
+    same(
+        &found_application(store, app.id).await,
+        &Some(app),
+        "failed add_client_secret calls must change nothing",
+    );
+}
+
+async fn an_application_whose_id_or_app_id_is_taken_is_a_conflict(store: &dyn Store) {
+    let seed = initialised(store).await;
+    let first = application("First", t0(), 1);
+    add_application(store, &first).await;
+    let a = audit_record(
+        t0(),
+        activity::ADD_APPLICATION,
+        TargetResource::other("Application", first.id, None),
+    );
+    let same_id = Application {
+        id: first.id,
+        ..application("Same id", t0(), 1)
+    };
+    assert_conflict(
+        &refused(store, "insert_application with a taken id", store.insert_application(&same_id, &a)).await,
+        "insert_application with an object id in use",
+    );
+    for taken in [first.app_id, seed.client.app_id] {
+        let same_app_id = Application {
+            app_id: taken,
+            ..application("Same appId", t0(), 1)
+        };
+        assert_conflict(
+            &refused(
+                store,
+                "insert_application with a taken appId",
+                store.insert_application(&same_app_id, &a),
+            )
+            .await,
+            "insert_application with an appId in use",
+        );
+        assert!(
+            found_application(store, same_app_id.id).await.is_none(),
+            "a refused insert_application must store nothing"
+        );
+    }
+    // A secret whose key id is taken fails the whole insert: no application without it.
+    let clash = Application {
+        secrets: vec![client_secret(t0()), first.secrets[0].clone()],
+        ..application("Clash", t0(), 0)
+    };
+    assert_conflict(
+        &refused(
+            store,
+            "insert_application with a secret key id in use",
+            store.insert_application(&clash, &a),
+        )
+        .await,
+        "insert_application with a secret key id in use",
+    );
+    assert!(
+        found_application(store, clash.id).await.is_none(),
+        "an insert_application that fails on a secret must store no application"
+    );
+    let mut before = vec![seed.client.clone(), first.clone()];
+    before.sort_by_key(|a| (a.created_at, a.id.to_string()));
+    same(
+        &ok(store.list_applications(ALL).await, "list_applications"),
+        &before,
+        "refused inserts must leave the applications as they were",
+    );
+    // An audit record that cannot be stored undoes the insert: the change and its record, or neither.
+    let used = newest_audit(store).await.expect("insert_application wrote a record");
+    let count = audit_count(store).await;
+    let last = application("Last", t0(), 1);
+    let mut clash = audit_record(t0(), activity::ADD_APPLICATION, TargetResource::other("Application", last.id, None));
+    clash.id = used.id;
+    match store.insert_application(&last, &clash).await {
+        Ok(()) => assert!(found_application(store, last.id).await.is_some()),
+        Err(e) => {
+            assert!(
+                found_application(store, last.id).await.is_none(),
+                "insert_application failed ({e:?}) on its audit record, yet the application was stored"
+            );
+            assert_eq!(audit_count(store).await, count, "a failed write must leave no audit record");
+        }
+    }
 }
 
 async fn signing_keys_are_listed_with_their_sealed_private_keys(store: &dyn Store) {

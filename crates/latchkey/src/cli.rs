@@ -87,6 +87,9 @@ pub enum Command {
     /// The Temporary Access Pass policy.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Application registrations: the OAuth clients (appId is the client_id).
+    #[command(subcommand)]
+    App(AppCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,6 +179,33 @@ pub enum PolicyCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AppCommand {
+    /// Register an application; with --secret also add a client secret and print it once.
+    Add {
+        display_name: String,
+        /// A redirect URI of a confidential web client (repeatable).
+        #[arg(long = "web-redirect", value_name = "URI")]
+        web_redirect: Vec<String>,
+        /// A redirect URI of a single-page app, a public client using PKCE (repeatable).
+        #[arg(long = "spa-redirect", value_name = "URI")]
+        spa_redirect: Vec<String>,
+        /// A redirect URI of a mobile or desktop app, a public client (repeatable).
+        #[arg(long = "public-redirect", value_name = "URI")]
+        public_redirect: Vec<String>,
+        /// Add a client secret (lasting 2 years) and print it once.
+        #[arg(long)]
+        secret: bool,
+    },
+    /// List applications.
+    List {
+        #[arg(long, default_value_t = 100)]
+        top: u32,
+    },
+    /// Delete an application and its secrets, by object id or appId.
+    Remove { app: String },
+}
+
 fn operator() -> Caller {
     let name = std::env::var("SUDO_USER")
         .or_else(|_| std::env::var("USER"))
@@ -262,6 +292,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Tap(c) => tap(&open(g).await?, g.output, c).await,
         Command::Policy(c) => policy(&open(g).await?, g.output, c).await,
+        Command::App(c) => app(&open(g).await?, g.output, c).await,
     }
 }
 
@@ -569,5 +600,116 @@ async fn policy(core: &Latchkey, output: Output, c: PolicyCommand) -> anyhow::Re
     let v = policy_json(&p);
     let text = serde_json::to_string_pretty(&v).unwrap_or_default();
     print(output, &v, &text);
+    Ok(())
+}
+
+fn app_json(a: &latchkey_core::tenant::Application) -> serde_json::Value {
+    json!({
+        "id": a.id.to_string(),
+        "appId": a.app_id.to_string(),
+        "displayName": a.display_name,
+        "web": {"redirectUris": a.redirect_uris.web},
+        "spa": {"redirectUris": a.redirect_uris.spa},
+        "publicClient": {"redirectUris": a.redirect_uris.public_client},
+        "passwordCredentials": a.secrets.iter().map(|s| json!({
+            "keyId": s.key_id.to_string(),
+            "displayName": s.display_name,
+            "hint": s.hint,
+            "endDateTime": s.expires_at.to_rfc3339(),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn redirect_text(a: &latchkey_core::tenant::Application) -> String {
+    let u = &a.redirect_uris;
+    let all: Vec<String> = [("web", &u.web), ("spa", &u.spa), ("publicClient", &u.public_client)]
+        .into_iter()
+        .flat_map(|(platform, list)| list.iter().map(move |uri| format!("{platform} {uri}")))
+        .collect();
+    if all.is_empty() { "(none)".into() } else { all.join(", ") }
+}
+
+async fn app(core: &Latchkey, output: Output, c: AppCommand) -> anyhow::Result<()> {
+    match c {
+        AppCommand::Add {
+            display_name,
+            web_redirect,
+            spa_redirect,
+            public_redirect,
+            secret,
+        } => {
+            let uris = latchkey_core::tenant::RedirectUris {
+                web: web_redirect,
+                spa: spa_redirect,
+                public_client: public_redirect,
+            };
+            let a = core.create_application(&operator(), &display_name, uris).await.map_err(core_err)?;
+            let mut v = app_json(&a);
+            let mut text = format!(
+                "registered application {}\n  appId (client_id)  {}\n  object id          {}\n  redirect URIs      {}",
+                a.display_name,
+                a.app_id,
+                a.id,
+                redirect_text(&a)
+            );
+            if secret {
+                let issued = core
+                    .add_password(&operator(), a.id, Some("created by latchkey app add"), None)
+                    .await
+                    .map_err(core_err)?;
+                v["passwordCredentials"] = json!([{
+                    "keyId": issued.secret.key_id.to_string(),
+                    "displayName": issued.secret.display_name,
+                    "hint": issued.secret.hint,
+                    "endDateTime": issued.secret.expires_at.to_rfc3339(),
+                }]);
+                v["clientSecret"] = json!(issued.text.expose());
+                text.push_str(&format!(
+                    "\n  client_secret      {}\n  (the secret is shown once; it expires {})",
+                    issued.text.expose(),
+                    issued.secret.expires_at.to_rfc3339()
+                ));
+            }
+            print(output, &v, &text);
+        }
+        AppCommand::List { top } => {
+            let listing = core
+                .list_applications(
+                    &operator(),
+                    Page {
+                        skip: 0,
+                        top: top.clamp(1, Page::MAX_TOP),
+                    },
+                )
+                .await
+                .map_err(core_err)?;
+            let rows: Vec<_> = listing.items.iter().map(app_json).collect();
+            let text = listing
+                .items
+                .iter()
+                .map(|a| {
+                    format!(
+                        "{}  {}  {}  {} secret(s)  {}",
+                        a.app_id,
+                        a.id,
+                        a.display_name,
+                        a.secrets.len(),
+                        redirect_text(a)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(output, &json!(rows), &text);
+        }
+        AppCommand::Remove { app } => {
+            let a = core.resolve_application(&operator(), &app).await.map_err(core_err)?;
+            core.delete_application(&operator(), a.id).await.map_err(core_err)?;
+            print(
+                output,
+                &json!({"deleted": a.id.to_string(), "appId": a.app_id.to_string()}),
+                &format!("deleted application {} (appId {}, object id {})", a.display_name, a.app_id, a.id),
+            );
+        }
+    }
     Ok(())
 }

@@ -167,3 +167,70 @@ pub async fn list_directory_audits(
         None,
     )))
 }
+
+/// Graph `signIn` (the parts latchkey records).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInResponse {
+    pub id: String,
+    pub created_date_time: String,
+    pub user_id: Option<String>,
+    pub user_principal_name: String,
+    pub app_id: Option<String>,
+    pub app_display_name: Option<String>,
+    pub ip_address: Option<String>,
+    pub correlation_id: String,
+    pub is_interactive: bool,
+    pub status: SignInStatus,
+    pub authentication_details: Vec<AuthenticationDetail>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInStatus {
+    pub error_code: i64,
+    pub failure_reason: Option<String>,
+    pub additional_details: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticationDetail {
+    pub authentication_method: String,
+    pub succeeded: bool,
+    pub authentication_step_result_detail: Option<String>,
+}
+
+impl From<&latchkey_core::session::SignInRecord> for SignInResponse {
+    fn from(r: &latchkey_core::session::SignInRecord) -> Self {
+        let succeeded = r.error_code == 0;
+        Self {
+            id: r.id.to_string(),
+            created_date_time: graph_time(r.created_at),
+            user_id: r.user_id.map(|u| u.to_string()),
+            user_principal_name: r.user_principal_name.clone(),
+            app_id: r.app_id.map(|a| a.to_string()),
+            app_display_name: r.app_display_name.clone(),
+            ip_address: r.ip_address.clone(),
+            correlation_id: r.correlation_id.clone(),
+            is_interactive: true,
+            status: SignInStatus { error_code: r.error_code, failure_reason: r.failure_reason.clone(), additional_details: r.additional_details.clone() },
+            authentication_details: r
+                .method
+                .map(|m| AuthenticationDetail {
+                    authentication_method: m.display_name().to_owned(),
+                    succeeded,
+                    authentication_step_result_detail: if succeeded { Some("Correct credential entered".into()) } else { r.failure_reason.clone() },
+                })
+                .into_iter()
+                .collect(),
+        }
+    }
+}
+
+pub async fn list_sign_ins(State(state): State<AppState>, GraphCaller(caller): GraphCaller, uri: OriginalUri, RawQuery(raw): RawQuery) -> Result<GraphBody, GraphError> {
+    let q = parse_list_query(raw.as_deref(), false)?;
+    let listing = state.core.list_sign_ins(&caller, q.page).await?;
+    let items = listing.items.iter().map(|r| serde_json::to_value(SignInResponse::from(r)).unwrap_or_default()).collect();
+    Ok(GraphBody::ok(collection(context_url(&state, &uri, "auditLogs/signIns"), items, q.next_link(&state, &uri, listing.more), None)))
+}

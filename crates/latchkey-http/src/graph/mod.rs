@@ -1,5 +1,6 @@
 //! The Graph-compatible API (graph-tap-spec.md), identical under `/v1.0` and `/beta`.
 
+pub mod applications;
 pub mod audit;
 pub mod groups;
 pub mod json;
@@ -73,6 +74,16 @@ pub fn routes() -> Router<AppState> {
                 .delete(policy::reset_configuration),
         )
         .route("/auditLogs/directoryAudits", get(audit::list_directory_audits))
+        .route(
+            "/applications",
+            get(applications::list_applications).post(applications::create_application),
+        )
+        .route(
+            "/applications/{application}",
+            get(applications::get_application).delete(applications::delete_application),
+        )
+        .route("/applications/{application}/addPassword", post(applications::add_password))
+        .route("/auditLogs/signIns", get(audit::list_sign_ins))
 }
 
 /// A path parameter whose rejection (e.g. invalid UTF-8 after percent-decoding) renders

@@ -140,6 +140,7 @@ impl TestApp {
             preferred_username: Some(upn.into()),
             ver: "2.0".into(),
             jti: uuid::Uuid::new_v4().to_string(),
+            sid: None,
         };
         self.state.keys.sign(&claims).unwrap()
     }
@@ -166,6 +167,7 @@ impl TestApp {
             preferred_username: None,
             ver: "2.0".into(),
             jti: uuid::Uuid::new_v4().to_string(),
+            sid: None,
         };
         self.state.keys.sign(&claims).unwrap()
     }

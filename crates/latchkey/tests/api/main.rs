@@ -2,8 +2,10 @@
 //! test, a fake clock, no sleeps. One test binary (STYLE.md habit 9).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
 mod helpers;
 
+mod applications;
 mod audit;
 mod cli;
 mod directory;
@@ -13,4 +15,5 @@ mod policy;
 mod processes;
 mod roles;
 mod secrets;
+mod sign_in;
 mod tokens;

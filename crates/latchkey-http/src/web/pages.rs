@@ -1,0 +1,49 @@
+//! The page templates (askama, compiled in; no external assets).
+
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage<'a> {
+    pub heading: &'a str,
+    pub action: &'a str,
+    pub restart: &'a str,
+    pub csrf: &'a str,
+    pub request: Option<&'a str>,
+    pub step: &'a str,
+    pub username: Option<String>,
+    pub error: Option<String>,
+    pub app_name: Option<String>,
+    /// The other method to offer ("password" or "tap"), when the user has one.
+    pub switch_to: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage<'a> {
+    pub heading: &'a str,
+    pub message: &'a str,
+    pub is_error: bool,
+    pub link: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "form_post.html")]
+pub struct FormPostPage<'a> {
+    pub redirect_uri: &'a str,
+    pub fields: Vec<(&'a str, String)>,
+    pub nonce: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "whoami.html")]
+pub struct WhoAmIPage<'a> {
+    pub display_name: &'a str,
+    pub user_principal_name: &'a str,
+    pub user_id: String,
+    pub method: &'a str,
+    pub expires: String,
+    pub registration_until: Option<String>,
+    pub sign_out: &'a str,
+    pub csrf: &'a str,
+}
