@@ -287,7 +287,6 @@ impl Caller {
 mod tests {
     use super::*;
     use crate::directory::{UserOrigin, UserPrincipalName, UserType};
-    use chrono::Utc;
 
     fn user() -> User {
         User {
@@ -300,7 +299,7 @@ mod tests {
             account_enabled: true,
             password_hash: None,
             password_set_at: None,
-            created_at: Utc::now(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
         }
     }
 

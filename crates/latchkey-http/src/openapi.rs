@@ -22,11 +22,11 @@ use axum::Json;
 use axum::Router;
 use axum::routing::get;
 use schemas::{
-    AuthenticationMethod, AuthenticationMethodCollection, AuthenticationMethodsPolicyResponse, DirectoryAuditCollection, GroupCollection,
-    GroupEntity, GroupMember, GroupMemberCollection, InvitationEntity, RoleAssignmentCollection, RoleAssignmentEntity,
-    RoleDefinitionCollection, RoleDefinitionEntity, TapConfigurationCollection, TapConfigurationEntity, TemporaryAccessPassCollection,
-    TemporaryAccessPassEntity, TokenRequest, TokenResponse, UserCollection, UserEntity,
-    SignInCollection, UserInfoResponse, AuthorizeRequest, LoginForm, SignOutForm, LogoutRequest,
+    AuthenticationMethod, AuthenticationMethodCollection, AuthenticationMethodsPolicyResponse, AuthorizeRequest, DirectoryAuditCollection,
+    GroupCollection, GroupEntity, GroupMember, GroupMemberCollection, InvitationEntity, LoginForm, LogoutRequest, RoleAssignmentCollection,
+    RoleAssignmentEntity, RoleDefinitionCollection, RoleDefinitionEntity, SignInCollection, SignOutForm, TapConfigurationCollection,
+    TapConfigurationEntity, TemporaryAccessPassCollection, TemporaryAccessPassEntity, TokenRequest, TokenResponse, UserCollection,
+    UserEntity, UserInfoResponse,
 };
 use utoipa::Modify;
 /// Re-exported so callers without a `utoipa` dependency can call `ApiDoc::openapi()`.
@@ -768,10 +768,11 @@ mod paths {
 
     use super::params::{Paging, RoleAssignmentQuery, UserQuery};
     use super::schemas::{
-        AuthenticationMethodCollection, AuthenticationMethodsPolicyResponse, DirectoryAuditCollection, GroupCollection, GroupEntity,
-        GroupMemberCollection, InvitationEntity, RoleAssignmentCollection, RoleAssignmentEntity, RoleDefinitionCollection,
-        RoleDefinitionEntity, TapConfigurationCollection, TapConfigurationEntity, TemporaryAccessPassCollection, TemporaryAccessPassEntity,
-        TokenRequest, UserCollection, UserEntity, SignInCollection, TokenResponse, UserInfoResponse, AuthorizeRequest, LoginForm, LogoutRequest, SignOutForm,
+        AuthenticationMethodCollection, AuthenticationMethodsPolicyResponse, AuthorizeRequest, DirectoryAuditCollection, GroupCollection,
+        GroupEntity, GroupMemberCollection, InvitationEntity, LoginForm, LogoutRequest, RoleAssignmentCollection, RoleAssignmentEntity,
+        RoleDefinitionCollection, RoleDefinitionEntity, SignInCollection, SignOutForm, TapConfigurationCollection, TapConfigurationEntity,
+        TemporaryAccessPassCollection, TemporaryAccessPassEntity, TokenRequest, TokenResponse, UserCollection, UserEntity,
+        UserInfoResponse,
     };
     use crate::error::{ErrorResponse, OAuthErrorResponse};
     use crate::graph::groups::{CreateGroupRequest, ReferenceRequest};
