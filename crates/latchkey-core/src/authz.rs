@@ -28,10 +28,12 @@ pub enum Permission {
     AuditLogReadAll,
     ApplicationReadAll,
     ApplicationReadWriteAll,
+    DomainReadAll,
+    DomainReadWriteAll,
 }
 
 impl Permission {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 18] = [
         Self::UserAuthenticationMethodReadAll,
         Self::UserAuthenticationMethodReadWriteAll,
         Self::UserAuthMethodTapReadAll,
@@ -48,11 +50,13 @@ impl Permission {
         Self::AuditLogReadAll,
         Self::ApplicationReadAll,
         Self::ApplicationReadWriteAll,
+        Self::DomainReadAll,
+        Self::DomainReadWriteAll,
     ];
 
     /// What `latchkey init` grants the automation client: the write permission of every
     /// area (each implies its read).
-    pub const AUTOMATION: [Self; 8] = [
+    pub const AUTOMATION: [Self; 9] = [
         Self::UserAuthenticationMethodReadWriteAll,
         Self::PolicyReadWriteAuthenticationMethod,
         Self::UserReadWriteAll,
@@ -61,6 +65,7 @@ impl Permission {
         Self::AuditLogReadAll,
         Self::UserInviteAll,
         Self::ApplicationReadWriteAll,
+        Self::DomainReadWriteAll,
     ];
 
     #[must_use]
@@ -82,6 +87,8 @@ impl Permission {
             Self::AuditLogReadAll => "AuditLog.Read.All",
             Self::ApplicationReadAll => "Application.Read.All",
             Self::ApplicationReadWriteAll => "Application.ReadWrite.All",
+            Self::DomainReadAll => "Domain.Read.All",
+            Self::DomainReadWriteAll => "Domain.ReadWrite.All",
         }
     }
 
@@ -102,6 +109,7 @@ impl Permission {
                     | (P::GroupReadWriteAll, P::GroupReadAll)
                     | (P::RoleManagementReadWriteDirectory, P::RoleManagementReadDirectory)
                     | (P::ApplicationReadWriteAll, P::ApplicationReadAll)
+                    | (P::DomainReadWriteAll, P::DomainReadAll)
             )
     }
 
@@ -151,6 +159,8 @@ pub enum Area {
     AuditLogs,
     /// Application registrations (`/applications`), the OAuth clients.
     Applications,
+    /// Domains and their federation (`/domains`).
+    Domains,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,6 +217,7 @@ impl Caller {
                 Area::Policy => app_has(permissions, &[P::PolicyReadAll], &[P::PolicyReadWriteAuthenticationMethod], access),
                 Area::AuditLogs => app_has(permissions, &[P::AuditLogReadAll], &[], access),
                 Area::Applications => app_has(permissions, &[P::ApplicationReadAll], &[P::ApplicationReadWriteAll], access),
+                Area::Domains => app_has(permissions, &[P::DomainReadAll], &[P::DomainReadWriteAll], access),
             },
             Self::User { .. } => {
                 let reader = access == Access::Read && self.has_role(R::GlobalReader);

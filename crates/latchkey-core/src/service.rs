@@ -18,6 +18,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::sync::Arc;
 
 mod applications;
+mod domains;
 mod signin;
 pub use signin::{Discovery, Grant, GrantError, SignInContext, SignInFailure, SignedIn, pkce_matches};
 

@@ -2,6 +2,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod domains;
 pub mod groups;
 pub mod json;
 pub mod odata;
@@ -84,6 +85,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/applications/{application}/addPassword", post(applications::add_password))
         .route("/auditLogs/signIns", get(audit::list_sign_ins))
+        .route("/domains", get(domains::list_domains).post(domains::create_domain))
+        .route("/domains/{id}", get(domains::get_domain))
+        .route("/domains/{id}/federationConfiguration", post(domains::create_federation))
 }
 
 /// A path parameter whose rejection (e.g. invalid UTF-8 after percent-decoding) renders

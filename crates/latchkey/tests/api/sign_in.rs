@@ -467,3 +467,68 @@ async fn join_all_inner<F: std::future::Future + Unpin>(futures: Vec<F>) -> Vec<
     .await;
     slots.into_iter().map(Option::unwrap).collect()
 }
+
+#[tokio::test]
+async fn a_federated_user_is_sent_to_their_provider_unless_they_hold_a_usable_pass() {
+    let app = TestApp::spawn().await;
+    let client = spa_client(&app).await;
+    let t = app.app_token().await;
+    let (s, d) = app.post("/v1.0/domains", &t, json!({"id": "fabrikam.test"})).await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    assert_eq!(d["authenticationType"], "Managed");
+    let fed = json!({
+        "@odata.type": "#microsoft.graph.internalDomainFederation",
+        "displayName": "Fabrikam AD FS",
+        "issuerUri": "http://adfs.fabrikam.test/adfs/services/trust",
+        "passiveSignInUri": "https://adfs.fabrikam.test/adfs/ls",
+        "preferredAuthenticationProtocol": "wsFed",
+    });
+    let (s, f) = app.post("/v1.0/domains/fabrikam.test/federationConfiguration", &t, fed.clone()).await;
+    assert_eq!(s, StatusCode::CREATED, "{f}");
+    let (_, d) = app.get("/v1.0/domains/fabrikam.test", &t).await;
+    assert_eq!(d["authenticationType"], "Federated");
+    let (s, _) = app.post("/v1.0/domains/contoso.test/federationConfiguration", &t, fed).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "the primary domain stays managed");
+    let (s, _) = app.post("/v1.0/domains", &t, json!({"id": "not a domain"})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    app.create_user(&t, "fay@fabrikam.test", "Member").await;
+    let mut b = Browser::new(&app.base);
+    let r = start(&app, &mut b, &client, "fay@fabrikam.test").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location.as_deref(), Some("https://adfs.fabrikam.test/adfs/ls?username=fay%40fabrikam.test"));
+
+    // With a usable pass the person signs in here and is not redirected (seed 001).
+    let (code, _) = issue_pass(&app, "fay@fabrikam.test", json!({})).await;
+    let prompt = start(&app, &mut b, &client, "fay@fabrikam.test").await;
+    assert_eq!(prompt.status, StatusCode::OK);
+    assert!(prompt.body.contains(r#"name="tap""#));
+    let done = submit_secret(&app, &mut b, &prompt, "tap", &code).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert!(done.location.unwrap().starts_with(REDIRECT));
+}
+
+#[tokio::test]
+async fn an_admin_signed_in_with_a_pass_manages_passes_as_themselves_with_their_roles() {
+    let app = TestApp::spawn().await;
+    let client = spa_client(&app).await;
+    let t = app.app_token().await;
+    let helper = app.create_user(&t, "helpdesk@contoso.test", "Member").await;
+    app.assign(&helper, latchkey_core::directory::DirectoryRole::AuthenticationAdministrator).await;
+    let member = app.create_user(&t, "newhire@contoso.test", "Member").await;
+    let (code, _) = issue_pass(&app, "helpdesk@contoso.test", json!({})).await;
+    let mut b = Browser::new(&app.base);
+    let prompt = start(&app, &mut b, &client, "helpdesk@contoso.test").await;
+    let done = submit_secret(&app, &mut b, &prompt, "tap", &code).await;
+    let (_, tokens) = redeem(&app, &client, &code_from(done.location.as_deref().unwrap()), VERIFIER).await;
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(claims(access)["wids"], json!(["c4e39bd9-1100-46d3-8c65-fb160da0071f"]));
+    let (s, p) = app.post(&format!("/v1.0/users/{member}/authentication/temporaryAccessPassMethods"), access, json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{p}");
+    let (s, _) = app.post(&format!("/v1.0/users/{}/authentication/temporaryAccessPassMethods", app.admin_id), access, json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "an Authentication Administrator cannot issue to an admin");
+    let (s, _) = app.post(&format!("/v1.0/users/{helper}/authentication/temporaryAccessPassMethods"), access, json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "nor to themselves");
+    let (_, audit) = app.get("/v1.0/auditLogs/directoryAudits?$top=1", &t).await;
+    assert_eq!(audit["value"][0]["initiatedBy"]["user"]["userPrincipalName"], "helpdesk@contoso.test");
+}
