@@ -10,6 +10,7 @@ pub mod error;
 pub mod graph;
 pub mod oauth;
 pub mod openapi;
+pub mod rate_limit;
 pub mod tokens;
 pub mod web;
 
@@ -33,6 +34,8 @@ pub struct AppState {
     pub tenant: Arc<Tenant>,
     /// Where clients reach this server, without a trailing slash (`https://id.example.com`).
     pub public_url: Arc<str>,
+    /// Per-address limits on sign-in and token requests; `None` when turned off.
+    pub rate_limit: Option<Arc<rate_limit::AddressLimiter>>,
 }
 
 impl AppState {
@@ -43,7 +46,15 @@ impl AppState {
             keys: Arc::new(keys),
             tenant: Arc::new(tenant),
             public_url: public_url.trim_end_matches('/').into(),
+            rate_limit: None,
         }
+    }
+
+    /// Sets the per-address limit (requests per minute; 0 turns it off).
+    #[must_use]
+    pub fn with_rate_limit(mut self, per_minute: u32) -> Self {
+        self.rate_limit = rate_limit::AddressLimiter::new(per_minute).map(Arc::new);
+        self
     }
 
     /// `{public-url}/{tenantId}/v2.0`, the issuer of every token.
@@ -73,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(graph::unknown_route)
         .method_not_allowed_fallback(graph::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), rate_limit::limit))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(graph::panic_response))
         .layer(axum::middleware::from_fn_with_state(state.clone(), context::request_context))
         .with_state(state)

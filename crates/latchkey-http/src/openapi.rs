@@ -1,5 +1,6 @@
-//! The OpenAPI 3.1 document at `/openapi.json`: every operation the server routes, with the
-//! bodies the handlers really render.
+//! The OpenAPI 3.1 document at `/openapi.json`: every operation the server routes (the
+//! Graph API, the OAuth/OpenID Connect endpoints and the sign-in pages), with the bodies the
+//! handlers really render.
 //!
 //! Operations are declared on doc-only functions in [`paths`], so handlers carry no
 //! documentation macros; [`schemas`] adds the envelopes the handlers build around the wire
@@ -182,10 +183,10 @@ pub fn routes() -> Router<AppState> {
 /// The name of the bearer security scheme every Graph operation requires.
 pub const BEARER_SCHEME: &str = "bearer";
 
-/// What every Graph operation shares, added after the paths are built so each path
-/// declares only what is particular to it: the security schemes, and the error responses
-/// in Graph's envelope (400 always; 404 where the path names an object or the caller; 413
-/// and 415 where a JSON body is read).
+/// What operations share, added after the paths are built so each path declares only what
+/// is particular to it: the security schemes; on the Graph API the error responses in
+/// Graph's envelope (400 always; 404 where the path names an object or the caller; 413 and
+/// 415 where a JSON body is read); and request bodies that may be left out.
 struct Conventions;
 
 impl Modify for Conventions {

@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// The URL clients use to reach this server (issuer, links); default http://localhost:PORT.
     #[arg(long, env = "LATCHKEY_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Sign-in and token requests allowed per client address per minute (0: no limit,
+    /// as load tests from one address need). Wrong-code lockouts per user always apply.
+    #[arg(long, env = "LATCHKEY_RATE_LIMIT_PER_MINUTE", default_value_t = 300)]
+    pub rate_limit_per_minute: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -346,7 +350,7 @@ async fn init(core: &Latchkey, g: &Global, domain: &str, admin: Option<String>) 
 
 async fn serve(core: Latchkey, g: &Global, args: &ServeArgs) -> anyhow::Result<()> {
     let public = public_url(args);
-    let state = startup::server_state(core, &g.master_key_file, &public).await?;
+    let state = startup::server_state(core, &g.master_key_file, &public).await?.with_rate_limit(args.rate_limit_per_minute);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

@@ -205,3 +205,29 @@ async fn bad_token_requests_get_rfc6749_errors() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn an_address_over_its_rate_limit_gets_429_with_retry_after() {
+    let app = TestApp::spawn().await;
+    let limited = app.state.clone().with_rate_limit(5);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(latchkey_http::serve(listener, limited, std::future::pending()));
+    let form = [("grant_type", "client_credentials"), ("client_id", app.client_id.as_str()), ("client_secret", app.client_secret.as_str()), ("scope", "https://graph.microsoft.com/.default")];
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        let r = app.http.post(format!("{base}/{}/oauth2/v2.0/token", app.tenant_id)).form(&form).send().await.unwrap();
+        statuses.push(r.status());
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(r.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
+            let body: Value = r.json().await.unwrap();
+            assert_eq!(body["error"], "temporarily_unavailable");
+        }
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS));
+    // The Graph API itself is not limited by this.
+    let t = app.app_token().await;
+    let r = app.http.get(format!("{base}/v1.0/users")).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
