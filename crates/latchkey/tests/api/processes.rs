@@ -263,3 +263,50 @@ async fn a_server_killed_mid_write_leaves_each_change_whole_with_its_audit_recor
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Reaches the pass prompt at `base` without an application.
+async fn pass_prompt(base: &str, tenant: &str, upn: &str) -> (crate::browser::Browser, String) {
+    let mut b = crate::browser::Browser::new(base);
+    let login = b.get(&format!("/{tenant}/login")).await;
+    let csrf = login.field("csrf").unwrap();
+    let prompt = b.post(&format!("/{tenant}/login"), &[("csrf", &csrf), ("step", "username"), ("username", upn)]).await;
+    assert!(prompt.body.contains(r#"name="tap""#), "{}", prompt.body);
+    (b, csrf)
+}
+
+#[tokio::test]
+async fn a_one_time_pass_wins_exactly_once_across_two_servers_on_postgres() {
+    let Some(base_url) = latchkey_testkit::postgres_url_or_skip("a_one_time_pass_wins_exactly_once_across_two_servers_on_postgres") else { return };
+    let db = latchkey_testkit::fresh_postgres_database(&base_url).await;
+    let dir = temp_dir("pg-once");
+    let init = init_json(&dir, &db);
+    let a = ServerProcess::start_with_public_url(&dir, &db, Some("https://id.contoso.test"));
+    let b = ServerProcess::start_with_public_url(&dir, &db, Some("https://id.contoso.test"));
+    let out = latchkey(&dir, &db, &["user", "add", "once@contoso.test", "--output", "json"]);
+    assert!(out.status.success());
+    let tap = latchkey(&dir, &db, &["tap", "create", "once@contoso.test", "--once", "--output", "json"]);
+    let code = serde_json::from_slice::<Value>(&tap.stdout).unwrap()["temporaryAccessPass"].as_str().unwrap().to_owned();
+    let tenant = init["tenantId"].as_str().unwrap().to_owned();
+    // Everyone reaches the prompt first, then all submit the code at once.
+    let mut prompts = Vec::new();
+    for i in 0..12 {
+        prompts.push(pass_prompt(if i % 2 == 0 { &a.base } else { &b.base }, &tenant, "once@contoso.test").await);
+    }
+    let attempts: Vec<_> = prompts
+        .into_iter()
+        .map(|(mut browser, csrf)| {
+            let (tenant, code) = (tenant.clone(), code.clone());
+            tokio::spawn(async move {
+                browser.post(&format!("/{tenant}/login"), &[("csrf", &csrf), ("step", "tap"), ("username", "once@contoso.test"), ("tap", &code)]).await.status
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for h in attempts {
+        if h.await.unwrap() == reqwest::StatusCode::SEE_OTHER {
+            wins += 1;
+        }
+    }
+    assert_eq!(wins, 1, "exactly one of twelve sign-ins across two servers wins");
+    let _ = std::fs::remove_dir_all(&dir);
+}
