@@ -408,8 +408,9 @@ async fn demo(g: &Global, args: &ServeArgs) -> anyhow::Result<()> {
     }
     let tenant = core.tenant().await.map_err(core_err)?;
     println!(
-        "\nGet an app token and call the API:\n  curl -s {public}/{tid}/oauth2/v2.0/token -d grant_type=client_credentials -d client_id=CLIENT_ID --data-urlencode client_secret=CLIENT_SECRET -d scope=https://graph.microsoft.com/.default\n  curl -s -H \"Authorization: Bearer $TOKEN\" {public}/v1.0/users\n",
-        tid = tenant.id
+        "\nSign in: open {public}/whoami in a browser, enter admin@{domain}, then the pass above.\n\nGet an app token and call the API:\n  curl -s {public}/{tid}/oauth2/v2.0/token -d grant_type=client_credentials -d client_id=CLIENT_ID --data-urlencode client_secret=CLIENT_SECRET -d scope=https://graph.microsoft.com/.default\n  curl -s -H \"Authorization: Bearer $TOKEN\" {public}/v1.0/users\n",
+        tid = tenant.id,
+        domain = tenant.primary_domain
     );
     serve(core, g, args).await
 }
