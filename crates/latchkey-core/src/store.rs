@@ -107,6 +107,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// `NotFound` unless the user holds a pass with this id.
     async fn delete_pass(&self, user: UserId, id: PassId, audit: &AuditRecord) -> StoreResult<()>;
     async fn find_pass_for_user(&self, user: UserId) -> StoreResult<Option<TemporaryAccessPass>>;
+    /// Writes, once per pass, an audit record for each pass that has expired (at most
+    /// `limit` per call): claiming the pass and writing its record happen in one
+    /// transaction, so several servers never record the same expiry twice.
+    async fn record_pass_expiries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        audit_for: &(dyn for<'p, 'u> Fn(&'p TemporaryAccessPass, &'u User) -> AuditRecord + Send + Sync),
+    ) -> StoreResult<Vec<(TemporaryAccessPass, User)>>;
     /// Marks a one-time pass used if, and only if, it is still unused: `true` for exactly
     /// one of any number of concurrent callers.
     async fn consume_pass(&self, id: PassId, at: DateTime<Utc>) -> StoreResult<bool>;

@@ -693,6 +693,42 @@ impl Store for SqlStore {
         row.as_ref().map(rows::pass).transpose()
     }
 
+    async fn record_pass_expiries(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+        audit_for: &(dyn for<'p, 'u> Fn(&'p TemporaryAccessPass, &'u User) -> AuditRecord + Send + Sync),
+    ) -> StoreResult<Vec<(TemporaryAccessPass, User)>> {
+        let mut tx = self.begin().await?;
+        let cols = PASS_COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {cols} FROM passes p WHERE p.expiry_recorded_at IS NULL AND p.start_at + p.lifetime_minutes * 60000 <= $1 ORDER BY p.start_at LIMIT $2"
+        )))
+        .bind(ms(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+        let mut recorded = Vec::new();
+        for row in &rows {
+            let pass = rows::pass(row)?;
+            let claimed = sqlx::query("UPDATE passes SET expiry_recorded_at = $1 WHERE id = $2 AND expiry_recorded_at IS NULL")
+                .bind(ms(now))
+                .bind(pass.id.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+            let user_row = sqlx::query(USER_BY_ID).bind(pass.user_id.to_string()).fetch_optional(&mut *tx).await.map_err(backend_err)?;
+            if let (1, Some(user_row)) = (claimed.rows_affected(), user_row) {
+                let user = rows::user(&user_row)?;
+                insert_audit(&mut tx, &audit_for(&pass, &user)).await?;
+                recorded.push((pass, user));
+            }
+        }
+        tx.commit().await.map_err(backend_err)?;
+        Ok(recorded)
+    }
+
     async fn consume_pass(&self, id: PassId, at: DateTime<Utc>) -> StoreResult<bool> {
         // A single conditional UPDATE: the database lets exactly one caller flip used_at.
         let r = sqlx::query("UPDATE passes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")

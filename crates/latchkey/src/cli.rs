@@ -364,9 +364,24 @@ async fn serve(core: Latchkey, g: &Global, args: &ServeArgs) -> anyhow::Result<(
     eprintln!("  Graph API:  {public}/v1.0/  and  {public}/beta/");
     eprintln!("  Token:      {public}/{}/oauth2/v2.0/token", tenant.id);
     eprintln!("  OpenAPI:    {public}/openapi.json");
+    let sweeper = tokio::spawn(record_expiries(state.core.clone()));
     latchkey_http::serve(listener, state, shutdown_signal()).await?;
+    sweeper.abort();
     eprintln!("latchkey stopped");
     Ok(())
+}
+
+/// Writes each pass's expiry to the audit and sign-in logs within a minute of it.
+async fn record_expiries(core: Latchkey) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        match core.record_expired_passes().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "recorded expired passes"),
+            Err(e) => tracing::warn!(error = %e, "recording expired passes failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -318,6 +318,26 @@ impl Latchkey {
         Ok(super::Listing { items, more })
     }
 
+    /// Records, once each, the passes that have expired since the last call: an audit
+    /// record ("Temporary Access Pass expired") and a sign-in log entry. `serve` calls this
+    /// every minute; any number of servers may.
+    pub async fn record_expired_passes(&self) -> Result<usize, CoreError> {
+        let system = crate::authz::Caller::Operator { name: "latchkey".into() };
+        let now = self.now();
+        let audit_for = |pass: &crate::pass::TemporaryAccessPass, user: &User| {
+            let end = pass.expires_at().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let target = crate::audit::TargetResource::user(user).with("TemporaryAccessPass.Id", Some(pass.id.to_string()), None).with("TemporaryAccessPass.EndDateTime", None, Some(end));
+            crate::audit::AuditRecord::success(now, &system, "Temporary Access Pass expired", (crate::audit::SERVICE_AUTH_METHODS, "UserManagement", "Delete"), "The Temporary Access Pass reached the end of its lifetime", vec![target])
+        };
+        let recorded = self.store().record_pass_expiries(now, 500, &audit_for).await?;
+        let ctx = SignInContext { correlation_id: Uuid::new_v4().to_string(), ..SignInContext::default() };
+        for (pass, user) in &recorded {
+            let reason = format!("Temporary Access Pass {} expired at {}", pass.id, pass.expires_at().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            self.log_sign_in(&ctx, Some(user), "", Some(SignInMethod::TemporaryAccessPass), sign_in_error::PASS_EXPIRED, Some(reason)).await;
+        }
+        Ok(recorded.len())
+    }
+
     // ---------------------------------------------------------------- OAuth
 
     /// The application a `client_id` names, if any.
