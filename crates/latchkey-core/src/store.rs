@@ -141,8 +141,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn find_refresh_token(&self, digest: &str) -> StoreResult<Option<RefreshToken>>;
     /// Replaces `old_digest` by `new` atomically; a used or revoked token revokes its family.
     async fn rotate_refresh_token(&self, old_digest: &str, new: &RefreshToken, at: DateTime<Utc>) -> StoreResult<Rotation>;
-    /// Revokes every refresh token of the session(s) made from a code, e.g. after a replay.
-    async fn revoke_refresh_tokens_of_session(&self, session: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Revokes every refresh token of a family (e.g. the ones a replayed code gave).
+    async fn revoke_refresh_family(&self, family: Uuid, at: DateTime<Utc>) -> StoreResult<()>;
     async fn get_throttle(&self, user: UserId) -> StoreResult<Throttle>;
     async fn save_throttle(&self, user: UserId, throttle: &Throttle) -> StoreResult<()>;
     async fn insert_sign_in(&self, record: &SignInRecord) -> StoreResult<()>;

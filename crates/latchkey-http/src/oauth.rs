@@ -91,7 +91,7 @@ pub async fn discovery(State(state): State<AppState>, TenantPath(tenant): Tenant
         response_types_supported: vec!["code"],
         subject_types_supported: vec!["public"],
         id_token_signing_alg_values_supported: vec!["RS256"],
-        token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post"],
+        token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post", "none"],
         grant_types_supported: vec!["authorization_code", "refresh_token", "client_credentials"],
         tenant_region_scope: None,
     }))
@@ -385,14 +385,17 @@ pub async fn userinfo(State(state): State<AppState>, TenantPath(tenant): TenantP
     let claims = state.keys.verify(token, &state.issuer(), state.core.now()).map_err(|e| unauthorized(&e.to_string()))?;
     let sid = claims.sid.as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| unauthorized("The token does not come from a sign-in."))?;
     let (_, user) = state.core.live_session_by_id(sid).await?.ok_or_else(|| unauthorized("The session has ended."))?;
-    let mut r = Json(serde_json::json!({
+    let mut body = serde_json::json!({
         "sub": user.id.to_string(),
         "oid": user.id.to_string(),
         "name": user.display_name,
         "preferred_username": user.user_principal_name.to_string(),
-        "email": user.mail,
-    }))
-    .into_response();
+    });
+    // OIDC Core §5.3.2: claims without a value are left out, not null.
+    if let Some(mail) = user.mail {
+        body["email"] = serde_json::Value::String(mail);
+    }
+    let mut r = Json(body).into_response();
     r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
 }

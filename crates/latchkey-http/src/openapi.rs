@@ -12,7 +12,11 @@
 
 use crate::AppState;
 use crate::error::{ErrorResponse, OAuthErrorResponse};
+use crate::graph::applications::{
+    AddPasswordRequest, ApplicationResponse, CreateApplicationRequest, PasswordCredentialResponse, RedirectUrisResponse,
+};
 use crate::graph::audit::{DirectoryAuditResponse, SignInResponse};
+use crate::graph::domains::{CreateDomainRequest, DomainResponse, FederationRequest, FederationResponse};
 use crate::graph::groups::{CreateGroupRequest, GroupResponse, ReferenceRequest};
 use crate::graph::passes::{CreateTemporaryAccessPassRequest, PasswordMethodResponse, TemporaryAccessPassResponse};
 use crate::graph::policy::{TapConfigurationResponse, UpdateTapConfigurationRequest};
@@ -23,8 +27,9 @@ use axum::Json;
 use axum::Router;
 use axum::routing::get;
 use schemas::{
-    AuthenticationMethod, AuthenticationMethodCollection, AuthenticationMethodsPolicyResponse, AuthorizeRequest, DirectoryAuditCollection,
-    GroupCollection, GroupEntity, GroupMember, GroupMemberCollection, InvitationEntity, LoginForm, LogoutRequest, RoleAssignmentCollection,
+    ApplicationCollection, ApplicationEntity, AuthenticationMethod, AuthenticationMethodCollection, AuthenticationMethodsPolicyResponse,
+    AuthorizeRequest, DirectoryAuditCollection, DomainCollection, DomainEntity, FederationEntity, GroupCollection, GroupEntity,
+    GroupMember, GroupMemberCollection, InvitationEntity, LoginForm, LogoutRequest, PasswordCredentialEntity, RoleAssignmentCollection,
     RoleAssignmentEntity, RoleDefinitionCollection, RoleDefinitionEntity, SignInCollection, SignOutForm, TapConfigurationCollection,
     TapConfigurationEntity, TemporaryAccessPassCollection, TemporaryAccessPassEntity, TokenRequest, TokenResponse, UserCollection,
     UserEntity, UserInfoResponse,
@@ -90,6 +95,15 @@ use utoipa::openapi::{Content, Ref, RefOr};
         paths::reset_configuration,
         paths::list_directory_audits,
         paths::list_sign_ins,
+        paths::list_applications,
+        paths::create_application,
+        paths::get_application,
+        paths::delete_application,
+        paths::add_password,
+        paths::list_domains,
+        paths::create_domain,
+        paths::get_domain,
+        paths::create_federation,
         paths::discovery,
         paths::token,
         paths::jwks,
@@ -156,6 +170,21 @@ use utoipa::openapi::{Content, Ref, RefOr};
         LoginForm,
         LogoutRequest,
         SignOutForm,
+        ApplicationResponse,
+        ApplicationEntity,
+        ApplicationCollection,
+        RedirectUrisResponse,
+        PasswordCredentialResponse,
+        PasswordCredentialEntity,
+        CreateApplicationRequest,
+        AddPasswordRequest,
+        DomainResponse,
+        DomainEntity,
+        DomainCollection,
+        CreateDomainRequest,
+        FederationRequest,
+        FederationResponse,
+        FederationEntity,
     )),
     security(("bearer" = [])),
     modifiers(&Conventions),
@@ -163,6 +192,8 @@ use utoipa::openapi::{Content, Ref, RefOr};
         (name = "users", description = "Users and invitations (Graph `user`, `invitation`)."),
         (name = "groups", description = "Security groups and their members."),
         (name = "roles", description = "Directory role definitions and assignments."),
+        (name = "applications", description = "Application registrations, the OAuth clients (`appId` is the `client_id`), and their secrets."),
+        (name = "domains", description = "The tenant's domains and their federation with another identity provider."),
         (name = "passes", description = "Temporary Access Passes and a user's authentication methods."),
         (name = "me", description = "The signed-in user; needs a delegated (user) token, an app-only token gets 400."),
         (name = "policy", description = "The tenant's Temporary Access Pass policy."),
@@ -360,7 +391,9 @@ mod params {
 pub mod schemas {
     #![allow(dead_code)]
 
+    use crate::graph::applications::{ApplicationResponse, PasswordCredentialResponse};
     use crate::graph::audit::{DirectoryAuditResponse, SignInResponse};
+    use crate::graph::domains::{DomainResponse, FederationResponse};
     use crate::graph::groups::GroupResponse;
     use crate::graph::passes::{PasswordMethodResponse, TemporaryAccessPassResponse};
     use crate::graph::policy::TapConfigurationResponse;
@@ -528,6 +561,37 @@ pub mod schemas {
         paged
     );
 
+    entity!(
+        /// A Graph `application`.
+        ApplicationEntity,
+        ApplicationResponse
+    );
+    entity!(
+        /// A new Graph `passwordCredential`: `secretText` holds the secret, shown only here.
+        PasswordCredentialEntity,
+        PasswordCredentialResponse
+    );
+    entity!(
+        /// A Graph `domain`.
+        DomainEntity,
+        DomainResponse
+    );
+    entity!(
+        /// A Graph `internalDomainFederation`.
+        FederationEntity,
+        FederationResponse
+    );
+    collection!(
+        /// Application registrations.
+        ApplicationCollection,
+        ApplicationResponse,
+        paged
+    );
+    collection!(
+        /// The tenant's domains.
+        DomainCollection,
+        DomainResponse
+    );
     collection!(
         /// Sign-in records (Graph `signIn`), newest first.
         SignInCollection,
@@ -656,8 +720,8 @@ pub mod schemas {
         oid: String,
         name: String,
         preferred_username: String,
-        /// The user's mail, `null` when they have none.
-        #[schema(required)]
+        /// The user's mail; left out when they have none (Core §5.3.2).
+        #[schema(nullable = false)]
         email: Option<String>,
     }
 
@@ -769,13 +833,16 @@ mod paths {
 
     use super::params::{Paging, RoleAssignmentQuery, UserQuery};
     use super::schemas::{
-        AuthenticationMethodCollection, AuthenticationMethodsPolicyResponse, AuthorizeRequest, DirectoryAuditCollection, GroupCollection,
-        GroupEntity, GroupMemberCollection, InvitationEntity, LoginForm, LogoutRequest, RoleAssignmentCollection, RoleAssignmentEntity,
+        ApplicationCollection, ApplicationEntity, AuthenticationMethodCollection, AuthenticationMethodsPolicyResponse, AuthorizeRequest,
+        DirectoryAuditCollection, DomainCollection, DomainEntity, FederationEntity, GroupCollection, GroupEntity, GroupMemberCollection,
+        InvitationEntity, LoginForm, LogoutRequest, PasswordCredentialEntity, RoleAssignmentCollection, RoleAssignmentEntity,
         RoleDefinitionCollection, RoleDefinitionEntity, SignInCollection, SignOutForm, TapConfigurationCollection, TapConfigurationEntity,
         TemporaryAccessPassCollection, TemporaryAccessPassEntity, TokenRequest, TokenResponse, UserCollection, UserEntity,
         UserInfoResponse,
     };
     use crate::error::{ErrorResponse, OAuthErrorResponse};
+    use crate::graph::applications::{AddPasswordRequest, CreateApplicationRequest};
+    use crate::graph::domains::{CreateDomainRequest, FederationRequest};
     use crate::graph::groups::{CreateGroupRequest, ReferenceRequest};
     use crate::graph::passes::CreateTemporaryAccessPassRequest;
     use crate::graph::policy::UpdateTapConfigurationRequest;
@@ -1071,6 +1138,86 @@ mod paths {
         responses((status = 200, description = "A page of records, newest first.", body = SignInCollection)))]
     fn list_sign_ins() {}
 
+    // ---- applications ------------------------------------------------------------------
+
+    /// List application registrations
+    #[utoipa::path(get, path = "/v1.0/applications", tag = "applications",
+        params(Paging),
+        responses((status = 200, description = "A page of applications.", body = ApplicationCollection)))]
+    fn list_applications() {}
+
+    /// Register an application
+    ///
+    /// Redirect URIs are grouped by platform: `web` (a confidential client with a secret),
+    /// `spa` and `publicClient` (public clients, which must use PKCE).
+    #[utoipa::path(post, path = "/v1.0/applications", tag = "applications",
+        request_body = CreateApplicationRequest,
+        responses((status = 201, description = "The new application; it has no secret until `addPassword`.", body = ApplicationEntity,
+            links(
+                ("GetApplication" = (operation_id = "get_application", parameters(("application" = "$response.body#/id")))),
+                ("AddPassword" = (operation_id = "add_password", parameters(("application" = "$response.body#/id")))),
+                ("DeleteApplication" = (operation_id = "delete_application", parameters(("application" = "$response.body#/id")))),
+            ))))]
+    fn create_application() {}
+
+    /// Get an application registration
+    #[utoipa::path(get, path = "/v1.0/applications/{application}", tag = "applications",
+        params(("application" = uuid::Uuid, Path, description = "The application's object id (`id`, not `appId`).")),
+        responses((status = 200, description = "The application; `secretText` of each credential is `null`.", body = ApplicationEntity)))]
+    fn get_application() {}
+
+    /// Delete an application registration
+    ///
+    /// Its secrets go with it, and its clients can no longer get tokens.
+    #[utoipa::path(delete, path = "/v1.0/applications/{application}", tag = "applications",
+        params(("application" = uuid::Uuid, Path, description = "The application's object id (`id`, not `appId`).")),
+        responses((status = 204, description = "Deleted.")))]
+    fn delete_application() {}
+
+    /// Add a client secret
+    ///
+    /// The server makes the secret; the response is the only place it is shown. Every body
+    /// property is optional; the server-set ones (`secretText`, `keyId`, `hint`,
+    /// `startDateTime`, `customKeyIdentifier`) are refused unless `null`.
+    #[utoipa::path(post, path = "/v1.0/applications/{application}/addPassword", tag = "applications",
+        params(("application" = uuid::Uuid, Path, description = "The application's object id (`id`, not `appId`).")),
+        request_body = Option<AddPasswordRequest>,
+        responses((status = 200, description = "The new credential, with its secret in `secretText`.", body = PasswordCredentialEntity)))]
+    fn add_password() {}
+
+    // ---- domains -----------------------------------------------------------------------
+
+    /// List domains
+    #[utoipa::path(get, path = "/v1.0/domains", tag = "domains",
+        responses((status = 200, description = "The tenant's domains, the primary one first.", body = DomainCollection)))]
+    fn list_domains() {}
+
+    /// Add a domain
+    #[utoipa::path(post, path = "/v1.0/domains", tag = "domains",
+        request_body = CreateDomainRequest,
+        responses((status = 201, description = "The new (managed) domain.", body = DomainEntity,
+            links(
+                ("GetDomain" = (operation_id = "get_domain", parameters(("id" = "$response.body#/id")))),
+                ("Federate" = (operation_id = "create_federation", parameters(("id" = "$response.body#/id")))),
+            ))))]
+    fn create_domain() {}
+
+    /// Get a domain
+    #[utoipa::path(get, path = "/v1.0/domains/{id}", tag = "domains",
+        params(("id" = String, Path, description = "The domain name.")),
+        responses((status = 200, description = "The domain.", body = DomainEntity)))]
+    fn get_domain() {}
+
+    /// Federate a domain
+    ///
+    /// Users of a federated domain are sent to `passiveSignInUri` to sign in, unless they
+    /// hold a usable Temporary Access Pass.
+    #[utoipa::path(post, path = "/v1.0/domains/{id}/federationConfiguration", tag = "domains",
+        params(("id" = String, Path, description = "The domain name.")),
+        request_body = FederationRequest,
+        responses((status = 201, description = "The federation.", body = FederationEntity)))]
+    fn create_federation() {}
+
     // ---- oauth -------------------------------------------------------------------------
 
     /// OpenID Connect discovery
@@ -1098,6 +1245,9 @@ mod paths {
                 scope, or a code or refresh token that is not valid (`invalid_grant`).", body = OAuthErrorResponse),
             (status = 401, description = "Client authentication failed (`invalid_client`).", body = OAuthErrorResponse),
             (status = 413, description = "The form is larger than 64 KiB.", body = OAuthErrorResponse),
+            (status = 429, description = "Too many token requests from this address (`temporarily_unavailable`); \
+                the per-address limit is `LATCHKEY_RATE_LIMIT_PER_MINUTE`.", body = OAuthErrorResponse,
+                headers(("Retry-After" = String, description = "Seconds to wait."))),
         ))]
     fn token() {}
 
@@ -1209,6 +1359,9 @@ mod paths {
             (status = 403, description = "The CSRF token is missing or does not match.", body = String, content_type = "text/html"),
             (status = 404, description = "No such tenant.", body = String, content_type = "text/html"),
             (status = 413, description = "The form is larger than 16 KiB.", body = String, content_type = "text/html"),
+            (status = 429, description = "Too many sign-in attempts from this address; the per-address limit is \
+                `LATCHKEY_RATE_LIMIT_PER_MINUTE`.", body = String, content_type = "text/html",
+                headers(("Retry-After" = String, description = "Seconds to wait."))),
         ))]
     fn login_submit() {}
 

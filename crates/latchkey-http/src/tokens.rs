@@ -162,6 +162,24 @@ impl KeyRing {
         Ok(claims)
     }
 
+    /// The client an ID token we issued was for (logout's `id_token_hint`, RP-Initiated
+    /// Logout 1.0 §2): signature and issuer are checked; an expired hint is still good.
+    #[must_use]
+    pub fn id_token_hint_audience(&self, token: &str, issuer: &str) -> Option<String> {
+        let header = jsonwebtoken::decode_header(token).ok()?;
+        if header.alg != Algorithm::RS256 {
+            return None;
+        }
+        let key = self.keys.iter().find(|k| Some(&k.kid) == header.kid.as_ref())?;
+        let mut v = Validation::new(Algorithm::RS256);
+        v.set_issuer(&[issuer]);
+        v.validate_exp = false;
+        v.validate_aud = false;
+        v.set_required_spec_claims(&["iss", "aud"]);
+        let data = jsonwebtoken::decode::<IdClaims>(token, &key.decoding, &v).ok()?;
+        Some(data.claims.aud)
+    }
+
     /// Checks signature (RS256 only), issuer and audience; not the lifetime.
     fn verify_signature(&self, token: &str, issuer: &str) -> Result<AccessClaims, CoreError> {
         let bad = |why: &str| CoreError::Unauthenticated(format!("Access token validation failure: {why}."));
@@ -189,16 +207,6 @@ impl KeyRing {
         })?;
         Ok(data.claims)
     }
-}
-
-/// The `aud` of a JWT, read without checking it: only for choosing among an application's
-/// registered URIs (logout's `id_token_hint`), never for trust.
-#[must_use]
-pub fn unverified_audience(token: &str) -> Option<String> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    v.get("aud")?.as_str().map(str::to_owned)
 }
 
 /// The claims of an access token for the Graph-compatible API, in Entra's names.

@@ -797,8 +797,8 @@ impl Store for SqlStore {
     async fn rotate_refresh_token(&self, old_digest: &str, new: &RefreshToken, at: DateTime<Utc>) -> StoreResult<Rotation> {
         sign_in::rotate_refresh_token(&self.pool, self.backend.begin_write(), old_digest, new, at).await
     }
-    async fn revoke_refresh_tokens_of_session(&self, session: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
-        sign_in::revoke_refresh_tokens_of_session(&self.pool, session, at).await
+    async fn revoke_refresh_family(&self, family: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+        sign_in::revoke_refresh_family(&self.pool, family, at).await
     }
     async fn get_throttle(&self, user: UserId) -> StoreResult<Throttle> {
         sign_in::get_throttle(&self.pool, user).await

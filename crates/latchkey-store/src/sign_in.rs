@@ -324,10 +324,10 @@ pub async fn rotate_refresh_token(pool: &AnyPool, begin: &'static str, old: &str
     Ok(Rotation::Reused(found))
 }
 
-pub async fn revoke_refresh_tokens_of_session(pool: &AnyPool, session: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
-    sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL")
+pub async fn revoke_refresh_family(pool: &AnyPool, family: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+    sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
         .bind(ms(at))
-        .bind(session.to_string())
+        .bind(family.to_string())
         .execute(pool)
         .await
         .map_err(backend_err)?;

@@ -97,6 +97,13 @@ impl From<CoreError> for GrantError {
     }
 }
 
+/// The refresh-token family a code starts: derived from the code's digest, so a replayed
+/// code can revoke exactly the tokens it gave.
+fn family_of_code(code_digest: &str) -> Uuid {
+    let bytes: [u8; 16] = Sha256::digest(code_digest.as_bytes())[..16].try_into().unwrap_or_default();
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
 /// Checks an RFC 7636 S256 code verifier against its challenge, in constant time.
 #[must_use]
 pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
@@ -393,10 +400,15 @@ impl Latchkey {
     pub async fn redeem_code(&self, code: &str, client_id: AppId, redirect_uri: &str, verifier: Option<&str>) -> Result<Grant, GrantError> {
         let now = self.now();
         let invalid = |why: &str| GrantError::InvalidGrant(why.to_owned());
-        let stored = match self.store().redeem_authorization_code(&digest(code), now).await? {
+        let code_digest = digest(code);
+        let stored = match self.store().redeem_authorization_code(&code_digest, now).await? {
             Redemption::Redeemed(c) => c,
             Redemption::AlreadyUsed(c) => {
-                self.store().revoke_refresh_tokens_of_session(c.session_id, now).await?;
+                // A replay by the client the code was for: revoke what that code gave
+                // (RFC 6749 §4.1.2), and nothing else of the session's.
+                if c.client_id == client_id {
+                    self.store().revoke_refresh_family(family_of_code(&code_digest), now).await?;
+                }
                 return Err(invalid("The authorization code has already been redeemed."));
             }
             Redemption::Unknown => return Err(invalid("The authorization code is not valid.")),
@@ -417,7 +429,7 @@ impl Latchkey {
             (None, None) => {}
         }
         let (session, user) = self.live_session_by_id(stored.session_id).await?.ok_or_else(|| invalid("The session has ended."))?;
-        let refresh_token = self.new_refresh_token(&session, client_id, &stored.scope, Uuid::new_v4(), None).await?;
+        let refresh_token = self.new_refresh_token(&session, client_id, &stored.scope, family_of_code(&code_digest), None).await?;
         Ok(Grant { not_after: session.expires_at, session, user, client_id, scope: stored.scope, nonce: stored.nonce, refresh_token })
     }
 
@@ -439,7 +451,10 @@ impl Latchkey {
             None => self.store().insert_refresh_token(&stored).await.map_err(CoreError::from)?,
             Some(old) => match self.store().rotate_refresh_token(old, &stored, now).await.map_err(CoreError::from)? {
                 Rotation::Rotated(_) => {}
-                Rotation::Reused(_) => return Err(GrantError::InvalidGrant("The refresh token was already used; its whole family is now revoked.".into())),
+                Rotation::Reused(t) if t.used_at.is_some() => {
+                    return Err(GrantError::InvalidGrant("The refresh token was already used; its whole family is now revoked.".into()));
+                }
+                Rotation::Reused(_) => return Err(GrantError::InvalidGrant("The refresh token has been revoked.".into())),
                 Rotation::Unknown => return Err(GrantError::InvalidGrant("The refresh token is not valid.".into())),
             },
         }

@@ -383,7 +383,7 @@ pub async fn logout(State(state): State<AppState>, TenantPath(tenant): TenantPat
     let mut p = params(raw.unwrap_or_default().as_bytes()).unwrap_or_default();
     p.extend(params(&body).unwrap_or_default());
     end_session(&state, &headers).await;
-    let client = p.get("client_id").cloned().or_else(|| p.get("id_token_hint").and_then(|t| crate::tokens::unverified_audience(t)));
+    let client = p.get("client_id").cloned().or_else(|| p.get("id_token_hint").and_then(|t| state.keys.id_token_hint_audience(t, &state.issuer())));
     let target = match (client, p.get("post_logout_redirect_uri")) {
         (Some(c), Some(uri)) => match state.core.find_client(&c).await {
             Ok(Some(app)) if app.redirect_uris.platform_of(uri).is_some() => Some(uri.clone()),
