@@ -129,7 +129,12 @@ impl SecretHasher {
         let job: Job = Box::new(move || {
             let _ = tx.send(f());
         });
-        self.pool.sender.lock().map_err(|_| CoreError::Internal("hash pool poisoned".into()))?.send(job).map_err(|_| CoreError::Internal("hash pool stopped".into()))?;
+        self.pool
+            .sender
+            .lock()
+            .map_err(|_| CoreError::Internal("hash pool poisoned".into()))?
+            .send(job)
+            .map_err(|_| CoreError::Internal("hash pool stopped".into()))?;
         rx.await.map_err(|_| CoreError::Internal("hashing task failed".into()))?
     }
 }
@@ -162,7 +167,10 @@ impl HashPool {
                 tracing::error!(error = %e, "could not start a hashing thread");
             }
         }
-        Self { sender: std::sync::Mutex::new(sender), workers }
+        Self {
+            sender: std::sync::Mutex::new(sender),
+            workers,
+        }
     }
 }
 

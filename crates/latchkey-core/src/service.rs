@@ -356,6 +356,24 @@ impl Latchkey {
         })
     }
 
+    /// Starts signing with `new`; the old key stays published until its tokens expire.
+    pub async fn rotate_signing_key(&self, caller: &Caller, new: SigningKeyRecord) -> Result<(), CoreError> {
+        if !matches!(caller, Caller::Operator { .. }) {
+            return Err(CoreError::Forbidden(
+                "Signing keys are rotated by an operator on the server.".into(),
+            ));
+        }
+        let target = TargetResource::other("SigningKey", &new.kid, Some("token signing key".into()));
+        let audit = self.audit(
+            caller,
+            "Rotate token signing key",
+            (SERVICE_CORE_DIRECTORY, "KeyManagement", "Update"),
+            "",
+            vec![target],
+        );
+        Ok(self.store.rotate_signing_key(&new, self.now(), &audit).await?)
+    }
+
     pub async fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, CoreError> {
         Ok(self.store.list_signing_keys().await?)
     }
@@ -374,7 +392,11 @@ impl Latchkey {
     async fn resolve_user_state(&self, key: &str) -> Result<UserAuthState, CoreError> {
         // An object id reads the state in one go; a user principal name is looked up first.
         if let Ok(id) = key.parse::<UserId>() {
-            return self.store.find_user_auth_state(id).await?.ok_or_else(|| CoreError::not_found("user", key));
+            return self
+                .store
+                .find_user_auth_state(id)
+                .await?
+                .ok_or_else(|| CoreError::not_found("user", key));
         }
         let user = self.resolve_user(key).await?;
         self.store

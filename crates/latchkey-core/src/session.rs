@@ -247,9 +247,15 @@ impl Scopes {
                 "offline_access" => s.offline_access = true,
                 other => {
                     let perm = other.strip_prefix(GRAPH_RESOURCE).map_or(other, |p| p.trim_start_matches('/'));
-                    let valid = !perm.is_empty() && perm.len() <= 100 && !perm.contains("://") && perm.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c));
+                    let valid = !perm.is_empty()
+                        && perm.len() <= 100
+                        && !perm.contains("://")
+                        && perm.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c));
                     if !valid {
-                        return Err(format!("The scope '{}' is not one latchkey can grant.", other.chars().take(100).collect::<String>()));
+                        return Err(format!(
+                            "The scope '{}' is not one latchkey can grant.",
+                            other.chars().take(100).collect::<String>()
+                        ));
                     }
                     if !s.graph.iter().any(|g| g == perm) {
                         s.graph.push(perm.to_owned());
@@ -268,7 +274,11 @@ impl Scopes {
     #[must_use]
     pub fn graph_scp(&self) -> String {
         let named: Vec<&str> = self.graph.iter().map(String::as_str).filter(|p| *p != ".default").collect();
-        if named.is_empty() { "User.Read".to_owned() } else { named.join(" ") }
+        if named.is_empty() {
+            "User.Read".to_owned()
+        } else {
+            named.join(" ")
+        }
     }
 }
 
@@ -278,10 +288,14 @@ mod tests {
 
     #[test]
     fn scopes_accept_oidc_and_graph_permissions_in_both_spellings() {
-        let s = Scopes::parse("openid profile offline_access https://graph.microsoft.com/User.Read UserAuthenticationMethod.ReadWrite.All").unwrap();
+        let s = Scopes::parse("openid profile offline_access https://graph.microsoft.com/User.Read UserAuthenticationMethod.ReadWrite.All")
+            .unwrap();
         assert!(s.openid && s.profile && s.offline_access && !s.email);
         assert_eq!(s.graph, ["User.Read", "UserAuthenticationMethod.ReadWrite.All"]);
-        assert_eq!(Scopes::parse("https://graph.microsoft.com/.default").unwrap().graph_scp(), "User.Read");
+        assert_eq!(
+            Scopes::parse("https://graph.microsoft.com/.default").unwrap().graph_scp(),
+            "User.Read"
+        );
         assert!(Scopes::parse("api://other/.default").is_err());
         assert!(Scopes::parse("profile").is_err());
         assert!(Scopes::parse("").is_err());
@@ -306,8 +320,18 @@ mod tests {
         assert!(s.is_live(t0, Some((&pass, end))));
         assert!(!s.is_live(t0, None), "deleted");
         assert!(!s.is_live(t0, Some((&crate::ids::PassId::new_random(), end))), "replaced");
-        assert!(!s.is_live(t0 + Duration::minutes(30), Some((&pass, t0 + Duration::minutes(20)))), "pass expired");
+        assert!(
+            !s.is_live(t0 + Duration::minutes(30), Some((&pass, t0 + Duration::minutes(20)))),
+            "pass expired"
+        );
         assert!(!s.is_live(end, Some((&pass, end + Duration::hours(1)))), "session expired");
-        assert!(!Session { revoked_at: Some(t0), ..s.clone() }.is_live(t0, Some((&pass, end))), "signed out");
+        assert!(
+            !Session {
+                revoked_at: Some(t0),
+                ..s.clone()
+            }
+            .is_live(t0, Some((&pass, end))),
+            "signed out"
+        );
     }
 }

@@ -10,12 +10,12 @@ use crate::directory::{Group, Page, RoleAssignment, User, UserFilter};
 use crate::ids::{AppId, ApplicationObjectId, GroupId, PassId, RoleAssignmentId, UserId};
 use crate::pass::TemporaryAccessPass;
 use crate::policy::TapPolicy;
-use crate::tenant::{Application, ClientSecret, SigningKeyRecord, Tenant};
 use crate::session::{AuthRequest, AuthorizationCode, Domain, Redemption, RefreshToken, Rotation, Session, SignInRecord};
 use crate::signin::Throttle;
+use crate::tenant::{Application, ClientSecret, SigningKeyRecord, Tenant};
 use async_trait::async_trait;
-use uuid::Uuid;
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -123,6 +123,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // --- applications and keys --------------------------------------------------------
     async fn find_application_by_app_id(&self, app_id: AppId) -> StoreResult<Option<Application>>;
     async fn list_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Adds a new signing key and retires the current one(s) as of `now`.
+    async fn rotate_signing_key(&self, new: &SigningKeyRecord, now: DateTime<Utc>, audit: &AuditRecord) -> StoreResult<()>;
 
     // --- sign-in ------------------------------------------------------------------------
     async fn insert_auth_request(&self, request: &AuthRequest) -> StoreResult<()>;

@@ -36,7 +36,7 @@ impl FromRequestParts<AppState> for GraphCaller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| GraphError::unauthenticated("The Authorization header must be 'Bearer <access token>'."))?;
-        let claims = state.keys.verify(token, &state.issuer(), state.core.now())?;
+        let claims = state.verify_token(token).await?;
         if !state.tenant.is_named_by(&claims.tid) {
             return Err(GraphError::unauthenticated(
                 "Access token validation failure: the token is for another tenant.",

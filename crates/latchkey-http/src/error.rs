@@ -186,9 +186,16 @@ impl IntoResponse for OAuthError {
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if self.status == StatusCode::UNAUTHORIZED {
+            // A bad bearer token (userinfo) is challenged as Bearer (RFC 6750 §3); a bad
+            // client authentication as Basic (RFC 6749 §5.2).
+            let challenge = if self.error == "invalid_token" {
+                "Bearer error=\"invalid_token\""
+            } else {
+                "Basic"
+            };
             response
                 .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic"));
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
         }
         response
     }
@@ -199,7 +206,10 @@ pub fn page_for(state: &crate::AppState, e: CoreError) -> Response {
     let (status, text) = match e {
         CoreError::Internal(detail) => {
             tracing::error!(error = %detail, "internal error");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again in a moment.".to_owned())
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side. Try again in a moment.".to_owned(),
+            )
         }
         CoreError::NotFound { .. } => (StatusCode::NOT_FOUND, e.to_string()),
         CoreError::Forbidden(m) => (StatusCode::FORBIDDEN, m),

@@ -36,6 +36,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// Per-address limits on sign-in and token requests; `None` when turned off.
     pub rate_limit: Option<Arc<rate_limit::AddressLimiter>>,
+    /// When the keys were last reloaded because a token named an unknown key (Unix s).
+    key_reload_at: Arc<std::sync::atomic::AtomicI64>,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
             tenant: Arc::new(tenant),
             public_url: public_url.trim_end_matches('/').into(),
             rate_limit: None,
+            key_reload_at: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         }
     }
 
@@ -55,6 +58,36 @@ impl AppState {
     pub fn with_rate_limit(mut self, per_minute: u32) -> Self {
         self.rate_limit = rate_limit::AddressLimiter::new(per_minute).map(Arc::new);
         self
+    }
+
+    /// Re-reads the signing keys (a rotation by any process sharing the database).
+    pub async fn reload_keys(&self) -> Result<(), latchkey_core::CoreError> {
+        self.keys.reload(&self.core.signing_keys().await?, self.core.now())
+    }
+
+    /// Checks a bearer token. A token naming a key this process has not opened yet (just
+    /// rotated elsewhere) makes it re-read the keys, at most every 5 seconds.
+    pub async fn verify_token(&self, token: &str) -> Result<tokens::AccessClaims, latchkey_core::CoreError> {
+        if let Some(kid) = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid)
+            && !self.keys.knows(&kid)
+        {
+            let now = self.core.now().timestamp();
+            let last = self.key_reload_at.load(std::sync::atomic::Ordering::Relaxed);
+            if now - last >= 5
+                && self
+                    .key_reload_at
+                    .compare_exchange(
+                        last,
+                        now,
+                        std::sync::atomic::Ordering::Relaxed,
+                        std::sync::atomic::Ordering::Relaxed,
+                    )
+                    .is_ok()
+            {
+                self.reload_keys().await?;
+            }
+        }
+        self.keys.verify(token, &self.issuer(), self.core.now())
     }
 
     /// `{public-url}/{tenantId}/v2.0`, the issuer of every token.

@@ -87,7 +87,23 @@ pub async fn discovery(State(state): State<AppState>, TenantPath(tenant): Tenant
         scopes_supported: vec!["openid", "profile", "email", "offline_access"],
         response_modes_supported: vec!["query", "form_post"],
         code_challenge_methods_supported: vec!["S256"],
-        claims_supported: vec!["sub", "iss", "aud", "exp", "iat", "nbf", "auth_time", "nonce", "oid", "tid", "preferred_username", "name", "email", "amr", "sid"],
+        claims_supported: vec![
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "nbf",
+            "auth_time",
+            "nonce",
+            "oid",
+            "tid",
+            "preferred_username",
+            "name",
+            "email",
+            "amr",
+            "sid",
+        ],
         response_types_supported: vec!["code"],
         subject_types_supported: vec!["public"],
         id_token_signing_alg_values_supported: vec!["RS256"],
@@ -189,7 +205,9 @@ pub async fn token(
     check_tenant(&state, &tenant)?;
     let body = body.map_err(|e| OAuthError::new(e.status(), "invalid_request", "The request body could not be read or is too large."))?;
     let form = parse_form(&body)?;
-    let grant = form.get("grant_type").ok_or_else(|| OAuthError::invalid_request("grant_type is required."))?;
+    let grant = form
+        .get("grant_type")
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is required."))?;
     match grant.as_str() {
         "client_credentials" => {}
         "authorization_code" | "refresh_token" => return user_grant(&state, &headers, &form, grant == "refresh_token").await,
@@ -277,16 +295,28 @@ async fn authenticate_user_grant_client(
     if sends_secret {
         let (client_id, secret) = client_credentials(headers, form)?;
         if form.get("client_id").is_some_and(|f| *f != client_id) {
-            return Err(OAuthError::invalid_request("client_id does not match the client that authenticated."));
+            return Err(OAuthError::invalid_request(
+                "client_id does not match the client that authenticated.",
+            ));
         }
         return Ok(state.core.authenticate_client(&client_id, &secret).await?);
     }
-    let client_id = form.get("client_id").ok_or_else(|| OAuthError::invalid_request("client_id is required."))?;
-    let app = state.core.find_client(client_id).await?.ok_or_else(|| OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client", "The client is unknown."))?;
+    let client_id = form
+        .get("client_id")
+        .ok_or_else(|| OAuthError::invalid_request("client_id is required."))?;
+    let app = state
+        .core
+        .find_client(client_id)
+        .await?
+        .ok_or_else(|| OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client", "The client is unknown."))?;
     if public_ok(&app) {
         Ok(app)
     } else {
-        Err(OAuthError::new(StatusCode::UNAUTHORIZED, "invalid_client", "This client must authenticate with its secret (client_secret_basic or client_secret_post)."))
+        Err(OAuthError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "This client must authenticate with its secret (client_secret_basic or client_secret_post).",
+        ))
     }
 }
 
@@ -300,16 +330,31 @@ fn grant_error(e: latchkey_core::service::GrantError) -> OAuthError {
 /// The authorization-code and refresh-token grants: tokens for a signed-in user.
 async fn user_grant(state: &AppState, headers: &HeaderMap, form: &HashMap<String, String>, refresh: bool) -> Result<Response, OAuthError> {
     let grant = if refresh {
-        let token = form.get("refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is required."))?;
-        let app = authenticate_user_grant_client(state, headers, form, |a| !a.redirect_uris.spa.is_empty() || !a.redirect_uris.public_client.is_empty()).await?;
+        let token = form
+            .get("refresh_token")
+            .ok_or_else(|| OAuthError::invalid_request("refresh_token is required."))?;
+        let app = authenticate_user_grant_client(state, headers, form, |a| {
+            !a.redirect_uris.spa.is_empty() || !a.redirect_uris.public_client.is_empty()
+        })
+        .await?;
         state.core.refresh(token, app.app_id).await.map_err(grant_error)?
     } else {
         let code = form.get("code").ok_or_else(|| OAuthError::invalid_request("code is required."))?;
-        let redirect_uri = form.get("redirect_uri").ok_or_else(|| OAuthError::invalid_request("redirect_uri is required."))?;
-        let app = authenticate_user_grant_client(state, headers, form, |a| a.redirect_uris.platform_of(redirect_uri).is_some_and(|p| !p.is_confidential())).await?;
-        state.core.redeem_code(code, app.app_id, redirect_uri, form.get("code_verifier").map(String::as_str)).await.map_err(grant_error)?
+        let redirect_uri = form
+            .get("redirect_uri")
+            .ok_or_else(|| OAuthError::invalid_request("redirect_uri is required."))?;
+        let app = authenticate_user_grant_client(state, headers, form, |a| {
+            a.redirect_uris.platform_of(redirect_uri).is_some_and(|p| !p.is_confidential())
+        })
+        .await?;
+        state
+            .core
+            .redeem_code(code, app.app_id, redirect_uri, form.get("code_verifier").map(String::as_str))
+            .await
+            .map_err(grant_error)?
     };
-    let scopes = latchkey_core::session::Scopes::parse(&grant.scope).map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", e))?;
+    let scopes =
+        latchkey_core::session::Scopes::parse(&grant.scope).map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", e))?;
     let now = state.core.now();
     let not_after = grant.not_after.min(now + latchkey_core::session::ACCESS_TOKEN_LIFETIME);
     let expires_in = (not_after - now).num_seconds().max(1);
@@ -382,9 +427,17 @@ pub async fn userinfo(State(state): State<AppState>, TenantPath(tenant): TenantP
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .ok_or_else(|| unauthorized("A bearer access token is required."))?;
-    let claims = state.keys.verify(token, &state.issuer(), state.core.now()).map_err(|e| unauthorized(&e.to_string()))?;
-    let sid = claims.sid.as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| unauthorized("The token does not come from a sign-in."))?;
-    let (_, user) = state.core.live_session_by_id(sid).await?.ok_or_else(|| unauthorized("The session has ended."))?;
+    let claims = state.verify_token(token).await.map_err(|e| unauthorized(&e.to_string()))?;
+    let sid = claims
+        .sid
+        .as_deref()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| unauthorized("The token does not come from a sign-in."))?;
+    let (_, user) = state
+        .core
+        .live_session_by_id(sid)
+        .await?
+        .ok_or_else(|| unauthorized("The session has ended."))?;
     let mut body = serde_json::json!({
         "sub": user.id.to_string(),
         "oid": user.id.to_string(),

@@ -29,13 +29,18 @@ impl AddressLimiter {
     #[must_use]
     pub fn new(per_minute: u32) -> Option<Self> {
         let n = NonZeroU32::new(per_minute)?;
-        Some(Self { limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(n)), clock: governor::clock::DefaultClock::default() })
+        Some(Self {
+            limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(n)),
+            clock: governor::clock::DefaultClock::default(),
+        })
     }
 
     /// `Err(seconds to wait)` when the address is over its limit.
     fn check(&self, ip: IpAddr) -> Result<(), u64> {
         use governor::clock::Clock as _;
-        self.limiter.check_key(&ip).map_err(|not_until| not_until.wait_time_from(self.clock.now()).as_secs().max(1))?;
+        self.limiter
+            .check_key(&ip)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()).as_secs().max(1))?;
         if self.limiter.len() > 100_000 {
             self.limiter.retain_recent();
         }
@@ -50,16 +55,32 @@ fn limited(request: &Request) -> bool {
 }
 
 pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(limiter) = state.rate_limit.as_deref() else { return next.run(request).await };
-    let ip = request.extensions().get::<axum::extract::ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let Some(limiter) = state.rate_limit.as_deref() else {
+        return next.run(request).await;
+    };
+    let ip = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
     if let (true, Some(ip)) = (limited(&request), ip)
         && let Err(wait) = limiter.check(ip)
     {
         let oauth = request.uri().path().ends_with("/token");
         let mut r = if oauth {
-            crate::error::OAuthError::new(StatusCode::TOO_MANY_REQUESTS, "temporarily_unavailable", "Too many requests from this address; retry after the time in Retry-After.").into_response()
+            crate::error::OAuthError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "temporarily_unavailable",
+                "Too many requests from this address; retry after the time in Retry-After.",
+            )
+            .into_response()
         } else {
-            crate::web::message(&state, StatusCode::TOO_MANY_REQUESTS, "Too many attempts", &format!("Too many sign-in attempts from this address. Try again in {wait} seconds."), None)
+            crate::web::message(
+                &state,
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                &format!("Too many sign-in attempts from this address. Try again in {wait} seconds."),
+                None,
+            )
         };
         if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
             r.headers_mut().insert(header::RETRY_AFTER, v);

@@ -72,9 +72,15 @@ struct OpenKey {
     jwk: Jwk,
 }
 
-/// The opened signing keys: the newest signs, all verify.
+/// A retired key stays published (and accepted) this long after it stopped signing: the
+/// longest-lived token it signed (an hour) plus clock skew.
+pub const RETIRED_KEY_GRACE_MINUTES: i64 = 65;
+
+/// The opened signing keys: the newest signs, all verify. Reloadable, so a key rotated
+/// by one process reaches the others without a restart.
 pub struct KeyRing {
-    keys: Vec<OpenKey>,
+    keys: std::sync::RwLock<std::sync::Arc<Vec<OpenKey>>>,
+    master_key: MasterKey,
     /// Tokens whose signature, issuer and audience were checked, by SHA-256 of issuer and
     /// token. An RS256 check costs ~300 µs here and a token is presented many times in its
     /// life, so each is checked once; lifetime is still checked on every use.
@@ -87,16 +93,49 @@ const VERIFIED_CACHE_ENTRIES: usize = 50_000;
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyRing")
-            .field("kids", &self.keys.iter().map(|k| &k.kid).collect::<Vec<_>>())
+            .field("kids", &self.current().iter().map(|k| k.kid.clone()).collect::<Vec<_>>())
             .finish()
     }
 }
 
 impl KeyRing {
-    /// Opens stored keys (newest first). A wrong master key is a clear error.
-    pub fn open(records: &[SigningKeyRecord], master_key: &MasterKey) -> Result<Self, CoreError> {
+    /// Opens stored keys (newest first), leaving out keys retired longer ago than the
+    /// grace period. A wrong master key is a clear error.
+    pub fn open(records: &[SigningKeyRecord], master_key: &MasterKey, now: DateTime<Utc>) -> Result<Self, CoreError> {
+        let keys = Self::open_keys(records, master_key, now)?;
+        Ok(Self {
+            keys: std::sync::RwLock::new(std::sync::Arc::new(keys)),
+            master_key: master_key.clone(),
+            verified: std::sync::Mutex::new(std::collections::HashMap::new()),
+        })
+    }
+
+    /// Replaces the keys with the stored ones (after a rotation anywhere).
+    pub fn reload(&self, records: &[SigningKeyRecord], now: DateTime<Utc>) -> Result<(), CoreError> {
+        let keys = Self::open_keys(records, &self.master_key, now)?;
+        if let Ok(mut k) = self.keys.write() {
+            *k = std::sync::Arc::new(keys);
+        }
+        Ok(())
+    }
+
+    /// Whether a key id is among the open keys.
+    #[must_use]
+    pub fn knows(&self, kid: &str) -> bool {
+        self.current().iter().any(|k| k.kid == kid)
+    }
+
+    fn current(&self) -> std::sync::Arc<Vec<OpenKey>> {
+        self.keys.read().map(|k| std::sync::Arc::clone(&k)).unwrap_or_default()
+    }
+
+    fn open_keys(records: &[SigningKeyRecord], master_key: &MasterKey, now: DateTime<Utc>) -> Result<Vec<OpenKey>, CoreError> {
+        let grace = chrono::Duration::minutes(RETIRED_KEY_GRACE_MINUTES);
+        let mut live: Vec<&SigningKeyRecord> = records.iter().filter(|r| r.retired_at.is_none_or(|t| now < t + grace)).collect();
+        // The signing key first: the newest one not retired.
+        live.sort_by_key(|r| (r.retired_at.is_some(), std::cmp::Reverse(r.created_at)));
         let mut keys = Vec::new();
-        for r in records {
+        for r in live {
             let der = master_key.open(&r.sealed_private_key, &sealing_context(&r.kid))?;
             let key = RsaPrivateKey::from_pkcs1_der(&der).map_err(|e| CoreError::Internal(format!("stored key {}: {e}", r.kid)))?;
             let (n, e) = (b64(&key.n().to_bytes_be()), b64(&key.e().to_bytes_be()));
@@ -117,17 +156,18 @@ impl KeyRing {
         if keys.is_empty() {
             return Err(CoreError::Internal("the database holds no signing key".into()));
         }
-        Ok(Self { keys, verified: std::sync::Mutex::new(std::collections::HashMap::new()) })
+        Ok(keys)
     }
 
     #[must_use]
     pub fn jwks(&self) -> Vec<Jwk> {
-        self.keys.iter().map(|k| k.jwk.clone()).collect()
+        self.current().iter().map(|k| k.jwk.clone()).collect()
     }
 
     /// Signs claims with the newest key.
     pub fn sign<T: Serialize>(&self, claims: &T) -> Result<String, CoreError> {
-        let key = self.keys.first().ok_or_else(|| CoreError::Internal("no signing key".into()))?;
+        let keys = self.current();
+        let key = keys.first().ok_or_else(|| CoreError::Internal("no signing key".into()))?;
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(key.kid.clone());
         header.typ = Some("JWT".into());
@@ -137,7 +177,12 @@ impl KeyRing {
     /// Checks a token's signature (RS256 only: `none` and HMAC are refused), issuer and
     /// audience, and its lifetime against `now`.
     pub fn verify(&self, token: &str, issuer: &str, now: DateTime<Utc>) -> Result<AccessClaims, CoreError> {
-        let key: [u8; 32] = Sha256::new().chain_update(issuer.as_bytes()).chain_update([0]).chain_update(token.as_bytes()).finalize().into();
+        let key: [u8; 32] = Sha256::new()
+            .chain_update(issuer.as_bytes())
+            .chain_update([0])
+            .chain_update(token.as_bytes())
+            .finalize()
+            .into();
         let cached = self.verified.lock().ok().and_then(|c| c.get(&key).cloned());
         let claims = match cached {
             Some(c) => c,
@@ -154,10 +199,14 @@ impl KeyRing {
         };
         let t = now.timestamp();
         if claims.exp <= t {
-            return Err(CoreError::Unauthenticated("Lifetime validation failed, the token is expired.".into()));
+            return Err(CoreError::Unauthenticated(
+                "Lifetime validation failed, the token is expired.".into(),
+            ));
         }
         if claims.nbf.is_some_and(|nbf| nbf > t + 300) {
-            return Err(CoreError::Unauthenticated("Access token validation failure: the token is not valid yet.".into()));
+            return Err(CoreError::Unauthenticated(
+                "Access token validation failure: the token is not valid yet.".into(),
+            ));
         }
         Ok(claims)
     }
@@ -170,7 +219,8 @@ impl KeyRing {
         if header.alg != Algorithm::RS256 {
             return None;
         }
-        let key = self.keys.iter().find(|k| Some(&k.kid) == header.kid.as_ref())?;
+        let keys = self.current();
+        let key = keys.iter().find(|k| Some(&k.kid) == header.kid.as_ref())?;
         let mut v = Validation::new(Algorithm::RS256);
         v.set_issuer(&[issuer]);
         v.validate_exp = false;
@@ -188,8 +238,8 @@ impl KeyRing {
             return Err(bad("the token is not signed with RS256"));
         }
         let kid = header.kid.ok_or_else(|| bad("the token names no key"))?;
-        let key = self
-            .keys
+        let keys = self.current();
+        let key = keys
             .iter()
             .find(|k| k.kid == kid)
             .ok_or_else(|| bad("the token is signed by an unknown key"))?;

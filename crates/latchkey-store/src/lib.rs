@@ -19,7 +19,6 @@ use latchkey_core::pass::TemporaryAccessPass;
 use latchkey_core::policy::TapPolicy;
 use latchkey_core::session::{AuthRequest, AuthorizationCode, Domain, Redemption, RefreshToken, Rotation, Session, SignInRecord};
 use latchkey_core::signin::Throttle;
-use uuid::Uuid;
 use latchkey_core::store::{Store, StoreError, StoreResult, TenantSeed, UserAuthState};
 use latchkey_core::tenant::{Application, ClientSecret, SigningKeyRecord, Tenant};
 use rows::{Row as _, ms};
@@ -27,6 +26,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Executor as _};
 use std::str::FromStr;
 use std::time::Duration;
+use uuid::Uuid;
 
 /// Which database a URL names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -718,7 +718,11 @@ impl Store for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(backend_err)?;
-            let user_row = sqlx::query(USER_BY_ID).bind(pass.user_id.to_string()).fetch_optional(&mut *tx).await.map_err(backend_err)?;
+            let user_row = sqlx::query(USER_BY_ID)
+                .bind(pass.user_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend_err)?;
             if let (1, Some(user_row)) = (claimed.rows_affected(), user_row) {
                 let user = rows::user(&user_row)?;
                 insert_audit(&mut tx, &audit_for(&pass, &user)).await?;
@@ -749,6 +753,29 @@ impl Store for SqlStore {
         .await
         .map_err(backend_err)?;
         Ok(self.with_secrets(rows).await?.pop())
+    }
+
+    async fn rotate_signing_key(&self, new: &SigningKeyRecord, now: DateTime<Utc>, audit: &AuditRecord) -> StoreResult<()> {
+        self.write(audit, async |tx| {
+            sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL")
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await
+                .map_err(backend_err)?;
+            sqlx::query(
+                "INSERT INTO signing_keys (kid, algorithm, sealed_private_key, created_at, retired_at) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(new.kid.clone())
+            .bind(new.algorithm.clone())
+            .bind(new.sealed_private_key.clone())
+            .bind(ms(new.created_at))
+            .bind(new.retired_at.map(ms))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+            Ok(())
+        })
+        .await
     }
 
     async fn list_signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
@@ -859,11 +886,13 @@ impl Store for SqlStore {
     }
 
     async fn find_application(&self, id: ApplicationObjectId) -> StoreResult<Option<Application>> {
-        let rows = sqlx::query(AssertSqlSafe(format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1")))
-            .bind(id.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend_err)?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE id = $1"
+        )))
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend_err)?;
         Ok(self.with_secrets(rows).await?.pop())
     }
 

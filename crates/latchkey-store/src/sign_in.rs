@@ -8,7 +8,8 @@ use latchkey_core::audit::AuditRecord;
 use latchkey_core::directory::Page;
 use latchkey_core::ids::UserId;
 use latchkey_core::session::{
-    AuthRequest, AuthorizationCode, Domain, Federation, Redemption, RefreshToken, ResponseMode, Rotation, Session, SignInMethod, SignInRecord,
+    AuthRequest, AuthorizationCode, Domain, Federation, Redemption, RefreshToken, ResponseMode, Rotation, Session, SignInMethod,
+    SignInRecord,
 };
 use latchkey_core::signin::Throttle;
 use latchkey_core::store::{StoreError, StoreResult};
@@ -33,7 +34,11 @@ fn auth_request(r: &AnyRow) -> StoreResult<AuthRequest> {
         state: r.opt_text("state")?,
         nonce: r.opt_text("nonce")?,
         code_challenge: r.opt_text("code_challenge")?,
-        response_mode: if r.text("response_mode")? == "form_post" { ResponseMode::FormPost } else { ResponseMode::Query },
+        response_mode: if r.text("response_mode")? == "form_post" {
+            ResponseMode::FormPost
+        } else {
+            ResponseMode::Query
+        },
         login_hint: r.opt_text("login_hint")?,
         created_at: r.time("created_at")?,
         expires_at: r.time("expires_at")?,
@@ -91,7 +96,11 @@ fn domain(r: &AnyRow) -> StoreResult<Domain> {
         }),
         _ => None,
     };
-    Ok(Domain { id: r.text("id")?, federation, created_at: r.time("created_at")? })
+    Ok(Domain {
+        id: r.text("id")?,
+        federation,
+        created_at: r.time("created_at")?,
+    })
 }
 
 fn sign_in(r: &AnyRow) -> StoreResult<SignInRecord> {
@@ -145,7 +154,11 @@ pub async fn find_auth_request(pool: &AnyPool, id: &str) -> StoreResult<Option<A
 }
 
 pub async fn delete_auth_request(pool: &AnyPool, id: &str) -> StoreResult<()> {
-    sqlx::query("DELETE FROM auth_requests WHERE id = $1").bind(id.to_owned()).execute(pool).await.map_err(backend_err)?;
+    sqlx::query("DELETE FROM auth_requests WHERE id = $1")
+        .bind(id.to_owned())
+        .execute(pool)
+        .await
+        .map_err(backend_err)?;
     Ok(())
 }
 
@@ -172,11 +185,13 @@ pub async fn insert_session(pool: &AnyPool, s: &Session, token_digest: &str) -> 
 const SESSION_COLUMNS: &str = "id, user_id, method, pass_id, created_at, expires_at, registration_until, revoked_at";
 
 pub async fn find_session_by_token(pool: &AnyPool, digest: &str) -> StoreResult<Option<Session>> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_digest = $1")))
-        .bind(digest.to_owned())
-        .fetch_optional(pool)
-        .await
-        .map_err(backend_err)?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE token_digest = $1"
+    )))
+    .bind(digest.to_owned())
+    .fetch_optional(pool)
+    .await
+    .map_err(backend_err)?;
     row.as_ref().map(session).transpose()
 }
 
@@ -289,7 +304,13 @@ pub async fn find_refresh_token(pool: &AnyPool, digest: &str) -> StoreResult<Opt
     row.as_ref().map(refresh).transpose()
 }
 
-pub async fn rotate_refresh_token(pool: &AnyPool, begin: &'static str, old: &str, new: &RefreshToken, at: DateTime<Utc>) -> StoreResult<Rotation> {
+pub async fn rotate_refresh_token(
+    pool: &AnyPool,
+    begin: &'static str,
+    old: &str,
+    new: &RefreshToken,
+    at: DateTime<Utc>,
+) -> StoreResult<Rotation> {
     let mut tx = pool.begin_with(begin).await.map_err(backend_err)?;
     let r = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE digest = $2 AND used_at IS NULL AND revoked_at IS NULL")
         .bind(ms(at))
@@ -404,7 +425,12 @@ pub async fn list_sign_ins(pool: &AnyPool, page: Page) -> StoreResult<Vec<SignIn
 
 async fn write_domain(tx: &mut sqlx::AnyConnection, d: &Domain, insert: bool) -> StoreResult<()> {
     let (kind, uri, issuer, name) = match &d.federation {
-        Some(f) => ("Federated", Some(f.passive_sign_in_uri.clone()), Some(f.issuer_uri.clone()), Some(f.display_name.clone())),
+        Some(f) => (
+            "Federated",
+            Some(f.passive_sign_in_uri.clone()),
+            Some(f.issuer_uri.clone()),
+            Some(f.display_name.clone()),
+        ),
         None => ("Managed", None, None, None),
     };
     let sql = if insert {
@@ -433,20 +459,24 @@ pub async fn save_domain(pool: &AnyPool, begin: &'static str, d: &Domain, audit:
 }
 
 pub async fn find_domain(pool: &AnyPool, id: &str) -> StoreResult<Option<Domain>> {
-    let row = sqlx::query("SELECT id, authentication_type, passive_sign_in_uri, issuer_uri, federation_display_name, created_at FROM domains WHERE id = $1")
-        .bind(id.to_lowercase())
-        .fetch_optional(pool)
-        .await
-        .map_err(backend_err)?;
+    let row = sqlx::query(
+        "SELECT id, authentication_type, passive_sign_in_uri, issuer_uri, federation_display_name, created_at FROM domains WHERE id = $1",
+    )
+    .bind(id.to_lowercase())
+    .fetch_optional(pool)
+    .await
+    .map_err(backend_err)?;
     row.as_ref().map(domain).transpose()
 }
 
 pub async fn list_domains(pool: &AnyPool) -> StoreResult<Vec<Domain>> {
-    sqlx::query("SELECT id, authentication_type, passive_sign_in_uri, issuer_uri, federation_display_name, created_at FROM domains ORDER BY id")
-        .fetch_all(pool)
-        .await
-        .map_err(backend_err)?
-        .iter()
-        .map(domain)
-        .collect()
+    sqlx::query(
+        "SELECT id, authentication_type, passive_sign_in_uri, issuer_uri, federation_display_name, created_at FROM domains ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(backend_err)?
+    .iter()
+    .map(domain)
+    .collect()
 }

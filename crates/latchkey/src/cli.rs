@@ -94,6 +94,16 @@ pub enum Command {
     /// Application registrations: the OAuth clients (appId is the client_id).
     #[command(subcommand)]
     App(AppCommand),
+    /// Token-signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new signing key; the old one stays in the JWKS until its tokens expire, and
+    /// running servers pick the new one up within a minute.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -296,6 +306,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Tap(c) => tap(&open(g).await?, g.output, c).await,
         Command::Policy(c) => policy(&open(g).await?, g.output, c).await,
+        Command::Keys(KeysCommand::Rotate) => {
+            let core = open(g).await?;
+            let key = master_key::read(&g.master_key_file)?;
+            core.check_master_key(&key).await.map_err(core_err)?;
+            let new = latchkey_http::tokens::generate_signing_key(&key, core.now()).map_err(core_err)?;
+            let kid = new.kid.clone();
+            core.rotate_signing_key(&operator(), new).await.map_err(core_err)?;
+            print(
+                g.output,
+                &json!({"kid": kid}),
+                &format!(
+                    "now signing with key {kid}; the previous key stays published for {} minutes",
+                    latchkey_http::tokens::RETIRED_KEY_GRACE_MINUTES
+                ),
+            );
+            Ok(())
+        }
         Command::App(c) => app(&open(g).await?, g.output, c).await,
     }
 }
@@ -350,7 +377,9 @@ async fn init(core: &Latchkey, g: &Global, domain: &str, admin: Option<String>) 
 
 async fn serve(core: Latchkey, g: &Global, args: &ServeArgs) -> anyhow::Result<()> {
     let public = public_url(args);
-    let state = startup::server_state(core, &g.master_key_file, &public).await?.with_rate_limit(args.rate_limit_per_minute);
+    let state = startup::server_state(core, &g.master_key_file, &public)
+        .await?
+        .with_rate_limit(args.rate_limit_per_minute);
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -364,7 +393,7 @@ async fn serve(core: Latchkey, g: &Global, args: &ServeArgs) -> anyhow::Result<(
     eprintln!("  Graph API:  {public}/v1.0/  and  {public}/beta/");
     eprintln!("  Token:      {public}/{}/oauth2/v2.0/token", tenant.id);
     eprintln!("  OpenAPI:    {public}/openapi.json");
-    let sweeper = tokio::spawn(record_expiries(state.core.clone()));
+    let sweeper = tokio::spawn(record_expiries(state.clone()));
     latchkey_http::serve(listener, state, shutdown_signal()).await?;
     sweeper.abort();
     eprintln!("latchkey stopped");
@@ -372,10 +401,15 @@ async fn serve(core: Latchkey, g: &Global, args: &ServeArgs) -> anyhow::Result<(
 }
 
 /// Writes each pass's expiry to the audit and sign-in logs within a minute of it.
-async fn record_expiries(core: Latchkey) {
+/// Also re-reads the signing keys, so a rotation reaches every server.
+async fn record_expiries(state: latchkey_http::AppState) {
+    let core = state.core.clone();
     let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         every.tick().await;
+        if let Err(e) = state.reload_keys().await {
+            tracing::warn!(error = %e, "reloading signing keys failed");
+        }
         match core.record_expired_passes().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(count = n, "recorded expired passes"),

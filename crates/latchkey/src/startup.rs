@@ -53,6 +53,6 @@ pub async fn server_state(core: Latchkey, master_key_file: &Path, public_url: &s
         .map_err(|e| anyhow!("{e}"))
         .with_context(|| format!("checking the master key file {}", master_key_file.display()))?;
     let records = core.signing_keys().await.map_err(|e| anyhow!("{e}"))?;
-    let keys = KeyRing::open(&records, &key).map_err(|e| anyhow!("{e}"))?;
+    let keys = KeyRing::open(&records, &key, core.now()).map_err(|e| anyhow!("{e}"))?;
     Ok(AppState::new(core, keys, tenant, public_url))
 }

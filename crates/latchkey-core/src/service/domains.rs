@@ -27,15 +27,30 @@ impl Latchkey {
     pub async fn list_domains(&self, caller: &Caller) -> Result<Vec<(Domain, bool)>, CoreError> {
         caller.authorize(Area::Domains, Access::Read)?;
         let tenant = self.tenant().await?;
-        let primary = Domain { id: tenant.primary_domain.clone(), federation: None, created_at: tenant.created_at };
+        let primary = Domain {
+            id: tenant.primary_domain.clone(),
+            federation: None,
+            created_at: tenant.created_at,
+        };
         let mut out = vec![(primary, true)];
-        out.extend(self.store().list_domains().await?.into_iter().filter(|d| d.id != tenant.primary_domain).map(|d| (d, false)));
+        out.extend(
+            self.store()
+                .list_domains()
+                .await?
+                .into_iter()
+                .filter(|d| d.id != tenant.primary_domain)
+                .map(|d| (d, false)),
+        );
         Ok(out)
     }
 
     pub async fn get_domain(&self, caller: &Caller, id: &str) -> Result<(Domain, bool), CoreError> {
         let wanted = id.to_ascii_lowercase();
-        self.list_domains(caller).await?.into_iter().find(|(d, _)| d.id == wanted).ok_or_else(|| CoreError::not_found("domain", id))
+        self.list_domains(caller)
+            .await?
+            .into_iter()
+            .find(|(d, _)| d.id == wanted)
+            .ok_or_else(|| CoreError::not_found("domain", id))
     }
 
     /// Adds a domain (`POST /domains`); latchkey treats it as verified.
@@ -45,8 +60,18 @@ impl Latchkey {
         if self.tenant().await?.primary_domain == name {
             return Err(CoreError::Conflict(format!("{name} is already the tenant's primary domain")));
         }
-        let domain = Domain { id: name.clone(), federation: None, created_at: self.now() };
-        let audit = self.audit(caller, ADD_DOMAIN, (SERVICE_CORE_DIRECTORY, "DirectoryManagement", "Add"), "", vec![TargetResource::other("Domain", &name, Some(name.clone()))]);
+        let domain = Domain {
+            id: name.clone(),
+            federation: None,
+            created_at: self.now(),
+        };
+        let audit = self.audit(
+            caller,
+            ADD_DOMAIN,
+            (SERVICE_CORE_DIRECTORY, "DirectoryManagement", "Add"),
+            "",
+            vec![TargetResource::other("Domain", &name, Some(name.clone()))],
+        );
         self.store().insert_domain(&domain, &audit).await.map_err(|e| match e {
             crate::StoreError::Conflict(_) => CoreError::Conflict(format!("The domain {name} already exists.")),
             other => other.into(),
@@ -55,11 +80,20 @@ impl Latchkey {
     }
 
     /// Makes a domain federated (`POST /domains/{id}/federationConfiguration`).
-    pub async fn federate_domain(&self, caller: &Caller, id: &str, passive_sign_in_uri: &str, issuer_uri: &str, display_name: &str) -> Result<Domain, CoreError> {
+    pub async fn federate_domain(
+        &self,
+        caller: &Caller,
+        id: &str,
+        passive_sign_in_uri: &str,
+        issuer_uri: &str,
+        display_name: &str,
+    ) -> Result<Domain, CoreError> {
         caller.authorize(Area::Domains, Access::Write)?;
         let (mut domain, primary) = self.get_domain(caller, id).await?;
         if primary {
-            return Err(CoreError::Invalid("The primary domain stays managed: its administrators must be able to sign in here.".into()));
+            return Err(CoreError::Invalid(
+                "The primary domain stays managed: its administrators must be able to sign in here.".into(),
+            ));
         }
         if domain.federation.is_some() {
             return Err(CoreError::Conflict(format!("The domain {} is already federated.", domain.id)));
@@ -69,8 +103,18 @@ impl Latchkey {
             issuer_uri: crate::directory::parse_display_name("issuerUri", issuer_uri)?,
             display_name: crate::directory::parse_display_name("displayName", display_name)?,
         });
-        let target = TargetResource::other("Domain", &domain.id, Some(domain.id.clone())).with("AuthenticationType", Some("Managed".into()), Some("Federated".into()));
-        let audit = self.audit(caller, SET_FEDERATION, (SERVICE_CORE_DIRECTORY, "DirectoryManagement", "Update"), "", vec![target]);
+        let target = TargetResource::other("Domain", &domain.id, Some(domain.id.clone())).with(
+            "AuthenticationType",
+            Some("Managed".into()),
+            Some("Federated".into()),
+        );
+        let audit = self.audit(
+            caller,
+            SET_FEDERATION,
+            (SERVICE_CORE_DIRECTORY, "DirectoryManagement", "Update"),
+            "",
+            vec![target],
+        );
         self.store().update_domain(&domain, &audit).await?;
         Ok(domain)
     }

@@ -8,8 +8,8 @@ use crate::error::CoreError;
 use crate::ids::AppId;
 use crate::secrets::{SecretString, digest, random_token};
 use crate::session::{
-    AUTH_REQUEST_LIFETIME, AuthRequest, AuthorizationCode, CODE_LIFETIME, Redemption, RefreshToken, Rotation, Session, SignInMethod, SignInRecord,
-    sign_in_error,
+    AUTH_REQUEST_LIFETIME, AuthRequest, AuthorizationCode, CODE_LIFETIME, Redemption, RefreshToken, Rotation, Session, SignInMethod,
+    SignInRecord, sign_in_error,
 };
 use crate::signin::{ONE_TIME_REGISTRATION_WINDOW, PassRefusal, Prompt, Throttle, check_pass, choose_prompt, session_expiry};
 use base64::Engine as _;
@@ -59,7 +59,11 @@ impl From<crate::store::StoreError> for SignInFailure {
 
 impl From<CoreError> for SignInFailure {
     fn from(e: CoreError) -> Self {
-        Self { message: "Something went wrong on our side. Try again.".into(), reason: "InternalError", internal: Some(e) }
+        Self {
+            message: "Something went wrong on our side. Try again.".into(),
+            reason: "InternalError",
+            internal: Some(e),
+        }
     }
 }
 
@@ -113,7 +117,15 @@ pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
 }
 
 impl Latchkey {
-    async fn log_sign_in(&self, ctx: &SignInContext, user: Option<&User>, upn: &str, method: Option<SignInMethod>, error_code: i64, reason: Option<String>) {
+    async fn log_sign_in(
+        &self,
+        ctx: &SignInContext,
+        user: Option<&User>,
+        upn: &str,
+        method: Option<SignInMethod>,
+        error_code: i64,
+        reason: Option<String>,
+    ) {
         let record = SignInRecord {
             id: Uuid::new_v4(),
             created_at: self.now(),
@@ -138,24 +150,45 @@ impl Latchkey {
     /// leaves a sign-in log entry saying why no pass prompt was shown.
     pub async fn discover(&self, username: &str, ctx: &SignInContext) -> Result<Discovery, CoreError> {
         let Ok(user) = self.resolve_user(username).await else {
-            return Ok(Discovery { user: None, prompt: Prompt::Password });
+            return Ok(Discovery {
+                user: None,
+                prompt: Prompt::Password,
+            });
         };
-        let state = self.store().find_user_auth_state(user.id).await?.ok_or_else(|| CoreError::not_found("user", username))?;
+        let state = self
+            .store()
+            .find_user_auth_state(user.id)
+            .await?
+            .ok_or_else(|| CoreError::not_found("user", username))?;
         let policy = self.store().get_policy().await?;
         let now = self.now();
         let usable = match &state.pass {
             Some(p) => match check_pass(&state.user, p, &policy, &state.groups, now) {
                 Ok(()) => true,
                 Err(refusal) => {
-                    self.log_sign_in(ctx, Some(&user), username, Some(SignInMethod::TemporaryAccessPass), sign_in_error::NO_PASS_PROMPT, Some(format!("No Temporary Access Pass prompt: {}", refusal.message())))
-                        .await;
+                    self.log_sign_in(
+                        ctx,
+                        Some(&user),
+                        username,
+                        Some(SignInMethod::TemporaryAccessPass),
+                        sign_in_error::NO_PASS_PROMPT,
+                        Some(format!("No Temporary Access Pass prompt: {}", refusal.message())),
+                    )
+                    .await;
                     false
                 }
             },
             None => false,
         };
-        let federation = self.store().find_domain(user.user_principal_name.domain()).await?.and_then(|d| d.federation);
-        Ok(Discovery { prompt: choose_prompt(usable, federation.as_ref().map(|f| f.passive_sign_in_uri.as_str())), user: Some(user) })
+        let federation = self
+            .store()
+            .find_domain(user.user_principal_name.domain())
+            .await?
+            .and_then(|d| d.federation);
+        Ok(Discovery {
+            prompt: choose_prompt(usable, federation.as_ref().map(|f| f.passive_sign_in_uri.as_str())),
+            user: Some(user),
+        })
     }
 
     /// Signs in with a pass. The code is always checked first (against a decoy when there
@@ -174,7 +207,15 @@ impl Latchkey {
             let throttle = self.store().get_throttle(s.user.id).await?;
             if let Some(until) = throttle.locked(now) {
                 let refusal = PassRefusal::LockedOut { until };
-                self.log_sign_in(ctx, Some(&s.user), username, method, sign_in_error::LOCKED_OUT, Some(refusal.message())).await;
+                self.log_sign_in(
+                    ctx,
+                    Some(&s.user),
+                    username,
+                    method,
+                    sign_in_error::LOCKED_OUT,
+                    Some(refusal.message()),
+                )
+                .await;
                 return Err(self.failure(&refusal));
             }
         }
@@ -183,7 +224,9 @@ impl Latchkey {
         let (Some(s), true) = (state, correct) else {
             return Err(self.wrong_code(username, ctx, method, sign_in_error::PASS_NOT_FOUND).await);
         };
-        let Some(pass) = s.pass.clone() else { return Err(self.failure(&PassRefusal::NoPass)) };
+        let Some(pass) = s.pass.clone() else {
+            return Err(self.failure(&PassRefusal::NoPass));
+        };
         let policy = self.store().get_policy().await?;
         if let Err(refusal) = check_pass(&s.user, &pass, &policy, &s.groups, now) {
             let code = match refusal {
@@ -192,12 +235,23 @@ impl Latchkey {
                 PassRefusal::AccountDisabled => sign_in_error::ACCOUNT_DISABLED,
                 _ => sign_in_error::POLICY_BLOCKED,
             };
-            self.log_sign_in(ctx, Some(&s.user), username, method, code, Some(refusal.message())).await;
+            self.log_sign_in(ctx, Some(&s.user), username, method, code, Some(refusal.message()))
+                .await;
             return Err(self.failure(&refusal));
         }
         if pass.is_usable_once && !self.store().consume_pass(pass.id, now).await? {
-            let refusal = PassRefusal::PolicyBlocked { rule: "the one-time pass has already been used" };
-            self.log_sign_in(ctx, Some(&s.user), username, method, sign_in_error::POLICY_BLOCKED, Some(refusal.message())).await;
+            let refusal = PassRefusal::PolicyBlocked {
+                rule: "the one-time pass has already been used",
+            };
+            self.log_sign_in(
+                ctx,
+                Some(&s.user),
+                username,
+                method,
+                sign_in_error::POLICY_BLOCKED,
+                Some(refusal.message()),
+            )
+            .await;
             return Err(self.failure(&refusal));
         }
         self.store().save_throttle(s.user.id, &Throttle::after_success()).await?;
@@ -208,17 +262,25 @@ impl Latchkey {
             pass_id: Some(pass.id),
             created_at: now,
             expires_at: session_expiry(now, Some(&pass)),
-            registration_until: pass.is_usable_once.then(|| (now + ONE_TIME_REGISTRATION_WINDOW).min(pass.expires_at())),
+            registration_until: pass
+                .is_usable_once
+                .then(|| (now + ONE_TIME_REGISTRATION_WINDOW).min(pass.expires_at())),
             revoked_at: None,
         };
         let signed_in = self.start_session(session, s.user).await?;
-        self.log_sign_in(ctx, Some(&signed_in.user), username, method, sign_in_error::SUCCESS, None).await;
+        self.log_sign_in(ctx, Some(&signed_in.user), username, method, sign_in_error::SUCCESS, None)
+            .await;
         Ok(signed_in)
     }
 
     /// Signs in with a password (a pass does not replace it: seed 001).
     #[tracing::instrument(skip_all, err(Debug))]
-    pub async fn sign_in_with_password(&self, username: &str, password: &SecretString, ctx: &SignInContext) -> Result<SignedIn, SignInFailure> {
+    pub async fn sign_in_with_password(
+        &self,
+        username: &str,
+        password: &SecretString,
+        ctx: &SignInContext,
+    ) -> Result<SignedIn, SignInFailure> {
         let method = Some(SignInMethod::Password);
         let user = self.resolve_user(username).await.ok();
         let now = self.now();
@@ -226,7 +288,8 @@ impl Latchkey {
             let throttle = self.store().get_throttle(u.id).await?;
             if let Some(until) = throttle.locked(now) {
                 let refusal = PassRefusal::LockedOut { until };
-                self.log_sign_in(ctx, Some(u), username, method, sign_in_error::LOCKED_OUT, Some(refusal.message())).await;
+                self.log_sign_in(ctx, Some(u), username, method, sign_in_error::LOCKED_OUT, Some(refusal.message()))
+                    .await;
                 return Err(self.failure(&refusal));
             }
         }
@@ -236,7 +299,15 @@ impl Latchkey {
             return Err(self.wrong_code(username, ctx, method, sign_in_error::WRONG_CREDENTIAL).await);
         };
         if !user.account_enabled {
-            self.log_sign_in(ctx, Some(&user), username, method, sign_in_error::ACCOUNT_DISABLED, Some("account disabled".into())).await;
+            self.log_sign_in(
+                ctx,
+                Some(&user),
+                username,
+                method,
+                sign_in_error::ACCOUNT_DISABLED,
+                Some("account disabled".into()),
+            )
+            .await;
             return Err(self.failure(&PassRefusal::AccountDisabled));
         }
         self.store().save_throttle(user.id, &Throttle::after_success()).await?;
@@ -251,13 +322,18 @@ impl Latchkey {
             revoked_at: None,
         };
         let signed_in = self.start_session(session, user).await?;
-        self.log_sign_in(ctx, Some(&signed_in.user), username, method, sign_in_error::SUCCESS, None).await;
+        self.log_sign_in(ctx, Some(&signed_in.user), username, method, sign_in_error::SUCCESS, None)
+            .await;
         Ok(signed_in)
     }
 
     fn failure(&self, refusal: &PassRefusal) -> SignInFailure {
         let _ = self;
-        SignInFailure { message: refusal.message(), reason: refusal.code(), internal: None }
+        SignInFailure {
+            message: refusal.message(),
+            reason: refusal.code(),
+            internal: None,
+        }
     }
 
     /// A wrong code or password: counted against the user (if there is one), logged, and
@@ -281,8 +357,13 @@ impl Latchkey {
             Some(SignInMethod::Password) => "Your account or password is incorrect.".to_owned(),
             _ => PassRefusal::WrongCode.message(),
         };
-        self.log_sign_in(ctx, user.as_ref(), username, method, code, Some(message.clone())).await;
-        SignInFailure { message, reason: PassRefusal::WrongCode.code(), internal: None }
+        self.log_sign_in(ctx, user.as_ref(), username, method, code, Some(message.clone()))
+            .await;
+        SignInFailure {
+            message,
+            reason: PassRefusal::WrongCode.code(),
+            internal: None,
+        }
     }
 
     async fn start_session(&self, session: Session, user: User) -> Result<SignedIn, CoreError> {
@@ -295,20 +376,30 @@ impl Latchkey {
     /// The live session a cookie names, with its user; `None` once it has ended (signed
     /// out, expired, or its pass deleted, replaced or expired).
     pub async fn session_from_token(&self, token: &str) -> Result<Option<(Session, User)>, CoreError> {
-        let Some(session) = self.store().find_session_by_token(&digest(token)).await? else { return Ok(None) };
+        let Some(session) = self.store().find_session_by_token(&digest(token)).await? else {
+            return Ok(None);
+        };
         self.live_session(session).await
     }
 
     /// The session with this id if it still stands (for tokens carrying `sid`).
     pub async fn live_session_by_id(&self, id: Uuid) -> Result<Option<(Session, User)>, CoreError> {
-        let Some(session) = self.store().find_session(id).await? else { return Ok(None) };
+        let Some(session) = self.store().find_session(id).await? else {
+            return Ok(None);
+        };
         self.live_session(session).await
     }
 
     async fn live_session(&self, session: Session) -> Result<Option<(Session, User)>, CoreError> {
-        let Some(state) = self.store().find_user_auth_state(session.user_id).await? else { return Ok(None) };
+        let Some(state) = self.store().find_user_auth_state(session.user_id).await? else {
+            return Ok(None);
+        };
         let current = state.pass.as_ref().map(|p| (&p.id, p.expires_at()));
-        if state.user.account_enabled && session.is_live(self.now(), current) { Ok(Some((session, state.user))) } else { Ok(None) }
+        if state.user.account_enabled && session.is_live(self.now(), current) {
+            Ok(Some((session, state.user)))
+        } else {
+            Ok(None)
+        }
     }
 
     pub async fn sign_out(&self, session: Uuid) -> Result<(), CoreError> {
@@ -316,9 +407,16 @@ impl Latchkey {
     }
 
     /// The sign-in log, newest first (`GET /auditLogs/signIns`).
-    pub async fn list_sign_ins(&self, caller: &crate::authz::Caller, page: crate::directory::Page) -> Result<super::Listing<SignInRecord>, CoreError> {
+    pub async fn list_sign_ins(
+        &self,
+        caller: &crate::authz::Caller,
+        page: crate::directory::Page,
+    ) -> Result<super::Listing<SignInRecord>, CoreError> {
         caller.authorize(crate::authz::Area::AuditLogs, crate::authz::Access::Read)?;
-        let over = crate::directory::Page { skip: page.skip, top: page.top.saturating_add(1) };
+        let over = crate::directory::Page {
+            skip: page.skip,
+            top: page.top.saturating_add(1),
+        };
         let mut items = self.store().list_sign_ins(over).await?;
         let more = items.len() > page.top as usize;
         items.truncate(page.top as usize);
@@ -333,14 +431,38 @@ impl Latchkey {
         let now = self.now();
         let audit_for = |pass: &crate::pass::TemporaryAccessPass, user: &User| {
             let end = pass.expires_at().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            let target = crate::audit::TargetResource::user(user).with("TemporaryAccessPass.Id", Some(pass.id.to_string()), None).with("TemporaryAccessPass.EndDateTime", None, Some(end));
-            crate::audit::AuditRecord::success(now, &system, "Temporary Access Pass expired", (crate::audit::SERVICE_AUTH_METHODS, "UserManagement", "Delete"), "The Temporary Access Pass reached the end of its lifetime", vec![target])
+            let target = crate::audit::TargetResource::user(user)
+                .with("TemporaryAccessPass.Id", Some(pass.id.to_string()), None)
+                .with("TemporaryAccessPass.EndDateTime", None, Some(end));
+            crate::audit::AuditRecord::success(
+                now,
+                &system,
+                "Temporary Access Pass expired",
+                (crate::audit::SERVICE_AUTH_METHODS, "UserManagement", "Delete"),
+                "The Temporary Access Pass reached the end of its lifetime",
+                vec![target],
+            )
         };
         let recorded = self.store().record_pass_expiries(now, 500, &audit_for).await?;
-        let ctx = SignInContext { correlation_id: Uuid::new_v4().to_string(), ..SignInContext::default() };
+        let ctx = SignInContext {
+            correlation_id: Uuid::new_v4().to_string(),
+            ..SignInContext::default()
+        };
         for (pass, user) in &recorded {
-            let reason = format!("Temporary Access Pass {} expired at {}", pass.id, pass.expires_at().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-            self.log_sign_in(&ctx, Some(user), "", Some(SignInMethod::TemporaryAccessPass), sign_in_error::PASS_EXPIRED, Some(reason)).await;
+            let reason = format!(
+                "Temporary Access Pass {} expired at {}",
+                pass.id,
+                pass.expires_at().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+            self.log_sign_in(
+                &ctx,
+                Some(user),
+                "",
+                Some(SignInMethod::TemporaryAccessPass),
+                sign_in_error::PASS_EXPIRED,
+                Some(reason),
+            )
+            .await;
         }
         Ok(recorded.len())
     }
@@ -425,15 +547,39 @@ impl Latchkey {
         match (&stored.code_challenge, verifier) {
             (Some(challenge), Some(v)) if pkce_matches(v, challenge) => {}
             (Some(_), _) => return Err(invalid("The code_verifier does not match the code_challenge.")),
-            (None, Some(_)) => return Err(invalid("A code_verifier was sent but the authorization request had no code_challenge.")),
+            (None, Some(_)) => {
+                return Err(invalid(
+                    "A code_verifier was sent but the authorization request had no code_challenge.",
+                ));
+            }
             (None, None) => {}
         }
-        let (session, user) = self.live_session_by_id(stored.session_id).await?.ok_or_else(|| invalid("The session has ended."))?;
-        let refresh_token = self.new_refresh_token(&session, client_id, &stored.scope, family_of_code(&code_digest), None).await?;
-        Ok(Grant { not_after: session.expires_at, session, user, client_id, scope: stored.scope, nonce: stored.nonce, refresh_token })
+        let (session, user) = self
+            .live_session_by_id(stored.session_id)
+            .await?
+            .ok_or_else(|| invalid("The session has ended."))?;
+        let refresh_token = self
+            .new_refresh_token(&session, client_id, &stored.scope, family_of_code(&code_digest), None)
+            .await?;
+        Ok(Grant {
+            not_after: session.expires_at,
+            session,
+            user,
+            client_id,
+            scope: stored.scope,
+            nonce: stored.nonce,
+            refresh_token,
+        })
     }
 
-    async fn new_refresh_token(&self, session: &Session, client_id: AppId, scope: &str, family: Uuid, rotate: Option<&str>) -> Result<SecretString, GrantError> {
+    async fn new_refresh_token(
+        &self,
+        session: &Session,
+        client_id: AppId,
+        scope: &str,
+        family: Uuid,
+        rotate: Option<&str>,
+    ) -> Result<SecretString, GrantError> {
         let token = random_token()?;
         let now = self.now();
         let stored = RefreshToken {
@@ -449,10 +595,17 @@ impl Latchkey {
         };
         match rotate {
             None => self.store().insert_refresh_token(&stored).await.map_err(CoreError::from)?,
-            Some(old) => match self.store().rotate_refresh_token(old, &stored, now).await.map_err(CoreError::from)? {
+            Some(old) => match self
+                .store()
+                .rotate_refresh_token(old, &stored, now)
+                .await
+                .map_err(CoreError::from)?
+            {
                 Rotation::Rotated(_) => {}
                 Rotation::Reused(t) if t.used_at.is_some() => {
-                    return Err(GrantError::InvalidGrant("The refresh token was already used; its whole family is now revoked.".into()));
+                    return Err(GrantError::InvalidGrant(
+                        "The refresh token was already used; its whole family is now revoked.".into(),
+                    ));
                 }
                 Rotation::Reused(_) => return Err(GrantError::InvalidGrant("The refresh token has been revoked.".into())),
                 Rotation::Unknown => return Err(GrantError::InvalidGrant("The refresh token is not valid.".into())),
@@ -468,7 +621,9 @@ impl Latchkey {
         let now = self.now();
         let old_digest = digest(token);
         // Read first to learn the family and session; the rotation below decides atomically.
-        let Some(found) = self.peek_refresh_token(&old_digest).await? else { return Err(invalid("The refresh token is not valid.")) };
+        let Some(found) = self.peek_refresh_token(&old_digest).await? else {
+            return Err(invalid("The refresh token is not valid."));
+        };
         if found.client_id != client_id {
             return Err(invalid("The refresh token was issued to another client."));
         }
@@ -476,10 +631,22 @@ impl Latchkey {
             return Err(invalid("The refresh token has expired."));
         }
         let Some((session, user)) = self.live_session_by_id(found.session_id).await? else {
-            return Err(invalid("The session has ended: the pass it was made with was deleted, replaced or has expired, or the user signed out."));
+            return Err(invalid(
+                "The session has ended: the pass it was made with was deleted, replaced or has expired, or the user signed out.",
+            ));
         };
-        let refresh_token = self.new_refresh_token(&session, client_id, &found.scope, found.family_id, Some(&old_digest)).await?;
-        Ok(Grant { not_after: session.expires_at, session, user, client_id, scope: found.scope, nonce: None, refresh_token })
+        let refresh_token = self
+            .new_refresh_token(&session, client_id, &found.scope, found.family_id, Some(&old_digest))
+            .await?;
+        Ok(Grant {
+            not_after: session.expires_at,
+            session,
+            user,
+            client_id,
+            scope: found.scope,
+            nonce: None,
+            refresh_token,
+        })
     }
 
     async fn peek_refresh_token(&self, digest: &str) -> Result<Option<RefreshToken>, CoreError> {
@@ -494,8 +661,14 @@ mod tests {
     #[test]
     fn pkce_s256_matches_the_rfc_7636_example() {
         // RFC 7636 Appendix B.
-        assert!(pkce_matches("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
-        assert!(!pkce_matches("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        assert!(pkce_matches(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+        assert!(!pkce_matches(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXj",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
         assert!(!pkce_matches("short", "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
     }
 }

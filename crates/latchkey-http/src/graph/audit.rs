@@ -214,13 +214,21 @@ impl From<&latchkey_core::session::SignInRecord> for SignInResponse {
             ip_address: r.ip_address.clone(),
             correlation_id: r.correlation_id.clone(),
             is_interactive: true,
-            status: SignInStatus { error_code: r.error_code, failure_reason: r.failure_reason.clone(), additional_details: r.additional_details.clone() },
+            status: SignInStatus {
+                error_code: r.error_code,
+                failure_reason: r.failure_reason.clone(),
+                additional_details: r.additional_details.clone(),
+            },
             authentication_details: r
                 .method
                 .map(|m| AuthenticationDetail {
                     authentication_method: m.display_name().to_owned(),
                     succeeded,
-                    authentication_step_result_detail: if succeeded { Some("Correct credential entered".into()) } else { r.failure_reason.clone() },
+                    authentication_step_result_detail: if succeeded {
+                        Some("Correct credential entered".into())
+                    } else {
+                        r.failure_reason.clone()
+                    },
                 })
                 .into_iter()
                 .collect(),
@@ -228,9 +236,23 @@ impl From<&latchkey_core::session::SignInRecord> for SignInResponse {
     }
 }
 
-pub async fn list_sign_ins(State(state): State<AppState>, GraphCaller(caller): GraphCaller, uri: OriginalUri, RawQuery(raw): RawQuery) -> Result<GraphBody, GraphError> {
+pub async fn list_sign_ins(
+    State(state): State<AppState>,
+    GraphCaller(caller): GraphCaller,
+    uri: OriginalUri,
+    RawQuery(raw): RawQuery,
+) -> Result<GraphBody, GraphError> {
     let q = parse_list_query(raw.as_deref(), false)?;
     let listing = state.core.list_sign_ins(&caller, q.page).await?;
-    let items = listing.items.iter().map(|r| serde_json::to_value(SignInResponse::from(r)).unwrap_or_default()).collect();
-    Ok(GraphBody::ok(collection(context_url(&state, &uri, "auditLogs/signIns"), items, q.next_link(&state, &uri, listing.more), None)))
+    let items = listing
+        .items
+        .iter()
+        .map(|r| serde_json::to_value(SignInResponse::from(r)).unwrap_or_default())
+        .collect();
+    Ok(GraphBody::ok(collection(
+        context_url(&state, &uri, "auditLogs/signIns"),
+        items,
+        q.next_link(&state, &uri, listing.more),
+        None,
+    )))
 }

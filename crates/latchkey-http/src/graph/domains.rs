@@ -45,7 +45,14 @@ pub struct CreateDomainRequest {
 }
 
 impl WireRequest for CreateDomainRequest {
-    const READ_ONLY: &'static [&'static str] = &["authenticationType", "isDefault", "isInitial", "isRoot", "isVerified", "supportedServices"];
+    const READ_ONLY: &'static [&'static str] = &[
+        "authenticationType",
+        "isDefault",
+        "isInitial",
+        "isRoot",
+        "isVerified",
+        "supportedServices",
+    ];
     const GRAPH_TYPE: &'static str = "microsoft.graph.domain";
 }
 
@@ -85,19 +92,45 @@ pub struct FederationResponse {
     pub preferred_authentication_protocol: &'static str,
 }
 
-pub async fn list_domains(State(state): State<AppState>, GraphCaller(caller): GraphCaller, uri: OriginalUri) -> Result<GraphBody, GraphError> {
-    let items = state.core.list_domains(&caller).await?.iter().map(|(d, p)| serde_json::to_value(DomainResponse::new(d, *p)).unwrap_or_default()).collect();
+pub async fn list_domains(
+    State(state): State<AppState>,
+    GraphCaller(caller): GraphCaller,
+    uri: OriginalUri,
+) -> Result<GraphBody, GraphError> {
+    let items = state
+        .core
+        .list_domains(&caller)
+        .await?
+        .iter()
+        .map(|(d, p)| serde_json::to_value(DomainResponse::new(d, *p)).unwrap_or_default())
+        .collect();
     Ok(GraphBody::ok(collection(context_url(&state, &uri, "domains"), items, None, None)))
 }
 
-pub async fn get_domain(State(state): State<AppState>, GraphCaller(caller): GraphCaller, uri: OriginalUri, GraphPath(id): GraphPath<String>) -> Result<GraphBody, GraphError> {
+pub async fn get_domain(
+    State(state): State<AppState>,
+    GraphCaller(caller): GraphCaller,
+    uri: OriginalUri,
+    GraphPath(id): GraphPath<String>,
+) -> Result<GraphBody, GraphError> {
     let (d, primary) = state.core.get_domain(&caller, &id).await?;
-    Ok(GraphBody::ok(entity(context_url(&state, &uri, "domains/$entity"), &DomainResponse::new(&d, primary))))
+    Ok(GraphBody::ok(entity(
+        context_url(&state, &uri, "domains/$entity"),
+        &DomainResponse::new(&d, primary),
+    )))
 }
 
-pub async fn create_domain(State(state): State<AppState>, GraphCaller(caller): GraphCaller, uri: OriginalUri, GraphJson(body): GraphJson<CreateDomainRequest>) -> Result<GraphBody, GraphError> {
+pub async fn create_domain(
+    State(state): State<AppState>,
+    GraphCaller(caller): GraphCaller,
+    uri: OriginalUri,
+    GraphJson(body): GraphJson<CreateDomainRequest>,
+) -> Result<GraphBody, GraphError> {
     let d = state.core.add_domain(&caller, &body.id).await?;
-    Ok(GraphBody::created(entity(context_url(&state, &uri, "domains/$entity"), &DomainResponse::new(&d, false))))
+    Ok(GraphBody::created(entity(
+        context_url(&state, &uri, "domains/$entity"),
+        &DomainResponse::new(&d, false),
+    )))
 }
 
 pub async fn create_federation(
@@ -107,18 +140,39 @@ pub async fn create_federation(
     GraphPath(id): GraphPath<String>,
     GraphJson(body): GraphJson<FederationRequest>,
 ) -> Result<GraphBody, GraphError> {
-    if body.preferred_authentication_protocol.as_deref().is_some_and(|p| !p.eq_ignore_ascii_case("wsFed") && !p.eq_ignore_ascii_case("saml")) {
+    if body
+        .preferred_authentication_protocol
+        .as_deref()
+        .is_some_and(|p| !p.eq_ignore_ascii_case("wsFed") && !p.eq_ignore_ascii_case("saml"))
+    {
         return Err(GraphError::bad_request("preferredAuthenticationProtocol must be wsFed or saml."));
     }
-    let d = state.core.federate_domain(&caller, &id, &body.passive_sign_in_uri, &body.issuer_uri, &body.display_name).await?;
-    let f = d.federation.as_ref().ok_or_else(|| GraphError::from(latchkey_core::CoreError::Internal("federation not stored".into())))?;
+    let d = state
+        .core
+        .federate_domain(&caller, &id, &body.passive_sign_in_uri, &body.issuer_uri, &body.display_name)
+        .await?;
+    let f = d
+        .federation
+        .as_ref()
+        .ok_or_else(|| GraphError::from(latchkey_core::CoreError::Internal("federation not stored".into())))?;
     let response = FederationResponse {
         odata_type: "#microsoft.graph.internalDomainFederation",
         id: uuid::Uuid::new_v4().to_string(),
         display_name: f.display_name.clone(),
         issuer_uri: f.issuer_uri.clone(),
         passive_sign_in_uri: f.passive_sign_in_uri.clone(),
-        preferred_authentication_protocol: if body.preferred_authentication_protocol.as_deref().is_some_and(|p| p.eq_ignore_ascii_case("saml")) { "saml" } else { "wsFed" },
+        preferred_authentication_protocol: if body
+            .preferred_authentication_protocol
+            .as_deref()
+            .is_some_and(|p| p.eq_ignore_ascii_case("saml"))
+        {
+            "saml"
+        } else {
+            "wsFed"
+        },
     };
-    Ok(GraphBody::created(entity(context_url(&state, &uri, &format!("domains('{}')/federationConfiguration/$entity", d.id)), &response)))
+    Ok(GraphBody::created(entity(
+        context_url(&state, &uri, &format!("domains('{}')/federationConfiguration/$entity", d.id)),
+        &response,
+    )))
 }

@@ -24,7 +24,10 @@ fn params(raw: &[u8]) -> Result<Params, String> {
     let mut out = HashMap::new();
     for (k, v) in form_urlencoded::parse(raw) {
         if out.insert(k.clone().into_owned(), v.into_owned()).is_some() {
-            return Err(format!("The parameter '{}' was sent more than once.", k.chars().take(40).collect::<String>()));
+            return Err(format!(
+                "The parameter '{}' was sent more than once.",
+                k.chars().take(40).collect::<String>()
+            ));
         }
     }
     Ok(out)
@@ -53,7 +56,12 @@ pub async fn authorize(state: State<AppState>, tenant: TenantPath, headers: Head
     authorization(state, tenant, headers, parsed).await
 }
 
-pub async fn authorize_post(state: State<AppState>, tenant: TenantPath, headers: HeaderMap, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Response {
+pub async fn authorize_post(
+    state: State<AppState>,
+    tenant: TenantPath,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     let parsed = match body {
         Ok(b) if b.len() <= MAX_FORM_BYTES => params(&b),
         _ => Err("The request is too large.".to_owned()),
@@ -61,7 +69,12 @@ pub async fn authorize_post(state: State<AppState>, tenant: TenantPath, headers:
     authorization(state, tenant, headers, parsed).await
 }
 
-async fn authorization(State(state): State<AppState>, TenantPath(tenant): TenantPath, headers: HeaderMap, parsed: Result<Params, String>) -> Response {
+async fn authorization(
+    State(state): State<AppState>,
+    TenantPath(tenant): TenantPath,
+    headers: HeaderMap,
+    parsed: Result<Params, String>,
+) -> Response {
     let bad_page = |text: &str| message(&state, StatusCode::BAD_REQUEST, "Sign-in request is not valid", text, None);
     if !state.tenant.is_named_by(&tenant) {
         return bad_page("This sign-in link names a tenant this server does not serve.");
@@ -72,19 +85,28 @@ async fn authorization(State(state): State<AppState>, TenantPath(tenant): Tenant
     };
     // Until the client and redirect URI are known good, errors stay on this server
     // (RFC 6749 §4.1.2.1: never redirect to an unverified URI).
-    let Some(client_id) = p.get("client_id") else { return bad_page("client_id is missing.") };
+    let Some(client_id) = p.get("client_id") else {
+        return bad_page("client_id is missing.");
+    };
     let app = match state.core.find_client(client_id).await {
         Ok(Some(app)) => app,
         Ok(None) => return bad_page("The application (client_id) is not registered in this tenant."),
         Err(e) => return crate::error::page_for(&state, e),
     };
-    let Some(redirect_uri) = p.get("redirect_uri") else { return bad_page("redirect_uri is missing.") };
+    let Some(redirect_uri) = p.get("redirect_uri") else {
+        return bad_page("redirect_uri is missing.");
+    };
     let Some(platform) = app.redirect_uris.platform_of(redirect_uri) else {
         return bad_page("The redirect_uri does not match any redirect URI registered for this application.");
     };
     let st = p.get("state").map(String::as_str);
     if p.get("response_type").map(String::as_str) != Some("code") {
-        return error_redirect(redirect_uri, "unsupported_response_type", "Only response_type=code is supported.", st);
+        return error_redirect(
+            redirect_uri,
+            "unsupported_response_type",
+            "Only response_type=code is supported.",
+            st,
+        );
     }
     let response_mode = match p.get("response_mode").map(String::as_str) {
         None | Some("query") => ResponseMode::Query,
@@ -97,11 +119,30 @@ async fn authorization(State(state): State<AppState>, TenantPath(tenant): Tenant
     }
     let challenge = match (p.get("code_challenge"), p.get("code_challenge_method").map(String::as_str)) {
         (Some(c), Some("S256")) if c.len() == 43 => Some(c.clone()),
-        (Some(_), Some("S256")) => return error_redirect(redirect_uri, "invalid_request", "code_challenge must be a base64url SHA-256 digest (43 characters).", st),
-        (Some(_), None | Some("plain")) => return error_redirect(redirect_uri, "invalid_request", "PKCE code_challenge_method must be S256; plain is not accepted.", st),
+        (Some(_), Some("S256")) => {
+            return error_redirect(
+                redirect_uri,
+                "invalid_request",
+                "code_challenge must be a base64url SHA-256 digest (43 characters).",
+                st,
+            );
+        }
+        (Some(_), None | Some("plain")) => {
+            return error_redirect(
+                redirect_uri,
+                "invalid_request",
+                "PKCE code_challenge_method must be S256; plain is not accepted.",
+                st,
+            );
+        }
         (Some(_), Some(_)) => return error_redirect(redirect_uri, "invalid_request", "Unknown code_challenge_method.", st),
         (None, _) if !platform.is_confidential() => {
-            return error_redirect(redirect_uri, "invalid_request", "This client cannot keep a secret, so it must use PKCE (code_challenge with S256).", st);
+            return error_redirect(
+                redirect_uri,
+                "invalid_request",
+                "This client cannot keep a secret, so it must use PKCE (code_challenge with S256).",
+                st,
+            );
         }
         (None, _) => None,
     };
@@ -133,7 +174,12 @@ async fn authorization(State(state): State<AppState>, TenantPath(tenant): Tenant
         };
     }
     if prompt == Some("none") {
-        return error_redirect(redirect_uri, "login_required", "The user is not signed in and prompt=none forbids asking.", st);
+        return error_redirect(
+            redirect_uri,
+            "login_required",
+            "The user is not signed in and prompt=none forbids asking.",
+            st,
+        );
     }
     match state.core.begin_authorization(request).await {
         Ok(stored) => Redirect::to(&login_url(&state, Some(&stored.id))).into_response(),
@@ -162,11 +208,17 @@ async fn finish(state: &AppState, session: &Session, request: &AuthRequest, sess
         }
         ResponseMode::FormPost => {
             let nonce = random_token().map(|t| t.expose().to_owned()).unwrap_or_default();
-            let page = FormPostPage { redirect_uri: &request.redirect_uri, fields, nonce: &nonce };
+            let page = FormPostPage {
+                redirect_uri: &request.redirect_uri,
+                fields,
+                nonce: &nonce,
+            };
             html(state, StatusCode::OK, page.render().unwrap_or_default(), Vec::new(), Some(&nonce))
         }
     };
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Some(c) = session_cookie {
         response.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -180,7 +232,13 @@ pub struct LoginQuery {
 
 async fn app_name(state: &AppState, request: Option<&AuthRequest>) -> Option<String> {
     let r = request?;
-    state.core.find_client(&r.client_id.to_string()).await.ok().flatten().map(|a| a.display_name)
+    state
+        .core
+        .find_client(&r.client_id.to_string())
+        .await
+        .ok()
+        .flatten()
+        .map(|a| a.display_name)
 }
 
 struct Render<'a> {
@@ -213,13 +271,28 @@ async fn render(state: &AppState, headers: &HeaderMap, r: Render<'_>) -> Respons
         app_name: app_name(state, r.request).await,
         switch_to: r.switch_to,
     };
-    let cookies = if fresh { vec![set_cookie(state, CSRF_COOKIE, &csrf, 3600)] } else { Vec::new() };
+    let cookies = if fresh {
+        vec![set_cookie(state, CSRF_COOKIE, &csrf, 3600)]
+    } else {
+        Vec::new()
+    };
     html(state, r.status, page.render().unwrap_or_default(), cookies, None)
 }
 
-pub async fn login_page(State(state): State<AppState>, TenantPath(tenant): TenantPath, headers: HeaderMap, query: Result<Query<LoginQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+pub async fn login_page(
+    State(state): State<AppState>,
+    TenantPath(tenant): TenantPath,
+    headers: HeaderMap,
+    query: Result<Query<LoginQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     if !state.tenant.is_named_by(&tenant) {
-        return message(&state, StatusCode::NOT_FOUND, "Unknown tenant", "This server does not serve that tenant.", None);
+        return message(
+            &state,
+            StatusCode::NOT_FOUND,
+            "Unknown tenant",
+            "This server does not serve that tenant.",
+            None,
+        );
     }
     let request_id = query.ok().and_then(|Query(q)| q.request);
     let request = match &request_id {
@@ -231,11 +304,29 @@ pub async fn login_page(State(state): State<AppState>, TenantPath(tenant): Tenan
         None => None,
     };
     let username = request.as_ref().and_then(|r| r.login_hint.clone());
-    render(&state, &headers, Render { step: "username", request: request.as_ref(), username, error: None, switch_to: None, status: StatusCode::OK }).await
+    render(
+        &state,
+        &headers,
+        Render {
+            step: "username",
+            request: request.as_ref(),
+            username,
+            error: None,
+            switch_to: None,
+            status: StatusCode::OK,
+        },
+    )
+    .await
 }
 
 fn expired_request(state: &AppState) -> Response {
-    message(state, StatusCode::BAD_REQUEST, "This sign-in has expired", "Go back to the application and start signing in again.", None)
+    message(
+        state,
+        StatusCode::BAD_REQUEST,
+        "This sign-in has expired",
+        "Go back to the application and start signing in again.",
+        None,
+    )
 }
 
 pub async fn login_submit(
@@ -246,17 +337,37 @@ pub async fn login_submit(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     if !state.tenant.is_named_by(&tenant) {
-        return message(&state, StatusCode::NOT_FOUND, "Unknown tenant", "This server does not serve that tenant.", None);
+        return message(
+            &state,
+            StatusCode::NOT_FOUND,
+            "Unknown tenant",
+            "This server does not serve that tenant.",
+            None,
+        );
     }
     let form = match body {
         Ok(b) if b.len() <= MAX_FORM_BYTES => match params(&b) {
             Ok(f) => f,
             Err(e) => return message(&state, StatusCode::BAD_REQUEST, "The form is not valid", &e, None),
         },
-        _ => return message(&state, StatusCode::PAYLOAD_TOO_LARGE, "The form is too large", "Go back and try again.", None),
+        _ => {
+            return message(
+                &state,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The form is too large",
+                "Go back and try again.",
+                None,
+            );
+        }
     };
     if !csrf_ok(&headers, form.get("csrf").map(String::as_str)) {
-        return message(&state, StatusCode::FORBIDDEN, "This form has expired", "For your safety the form could not be accepted. Start signing in again.", Some((login_url(&state, None), "Start again".into())));
+        return message(
+            &state,
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "For your safety the form could not be accepted. Start signing in again.",
+            Some((login_url(&state, None), "Start again".into())),
+        );
     }
     let request = match form.get("request") {
         Some(id) => match state.core.authorization_request(id).await {
@@ -267,14 +378,35 @@ pub async fn login_submit(
         None => None,
     };
     let app = match &request {
-        Some(r) => state.core.find_client(&r.client_id.to_string()).await.ok().flatten().map(|a| (a.app_id, a.display_name)),
+        Some(r) => state
+            .core
+            .find_client(&r.client_id.to_string())
+            .await
+            .ok()
+            .flatten()
+            .map(|a| (a.app_id, a.display_name)),
         None => None,
     };
     let ctx = sign_in_context(&headers, connect.as_ref().map(|c| &c.0), app);
-    let username = form.get("username").map(|u| u.trim().to_owned()).filter(|u| !u.is_empty() && u.len() <= 256);
+    let username = form
+        .get("username")
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty() && u.len() <= 256);
     let step = form.get("step").map_or("username", String::as_str);
     let Some(username) = username else {
-        return render(&state, &headers, Render { step: "username", request: request.as_ref(), username: None, error: Some("Enter your user name.".into()), switch_to: None, status: StatusCode::BAD_REQUEST }).await;
+        return render(
+            &state,
+            &headers,
+            Render {
+                step: "username",
+                request: request.as_ref(),
+                username: None,
+                error: Some("Enter your user name.".into()),
+                switch_to: None,
+                status: StatusCode::BAD_REQUEST,
+            },
+        )
+        .await;
     };
     let r = request.as_ref();
     match step {
@@ -288,16 +420,42 @@ pub async fn login_submit(
             match discovery.prompt {
                 Prompt::TemporaryAccessPass if !wants_password => {
                     let switch_to = has_password.then_some("password");
-                    render(&state, &headers, Render { step: "tap", request: r, username: Some(username), error: None, switch_to, status: StatusCode::OK }).await
+                    render(
+                        &state,
+                        &headers,
+                        Render {
+                            step: "tap",
+                            request: r,
+                            username: Some(username),
+                            error: None,
+                            switch_to,
+                            status: StatusCode::OK,
+                        },
+                    )
+                    .await
                 }
                 Prompt::Federated { passive_sign_in_uri } if !wants_password => {
                     let sep = if passive_sign_in_uri.contains('?') { '&' } else { '?' };
-                    let hint: String = form_urlencoded::Serializer::new(String::new()).append_pair("username", &username).finish();
+                    let hint: String = form_urlencoded::Serializer::new(String::new())
+                        .append_pair("username", &username)
+                        .finish();
                     Redirect::to(&format!("{passive_sign_in_uri}{sep}{hint}")).into_response()
                 }
                 prompt => {
                     let switch_to = matches!(prompt, Prompt::TemporaryAccessPass).then_some("tap");
-                    render(&state, &headers, Render { step: "password", request: r, username: Some(username), error: None, switch_to, status: StatusCode::OK }).await
+                    render(
+                        &state,
+                        &headers,
+                        Render {
+                            step: "password",
+                            request: r,
+                            username: Some(username),
+                            error: None,
+                            switch_to,
+                            status: StatusCode::OK,
+                        },
+                    )
+                    .await
                 }
             }
         }
@@ -325,11 +483,29 @@ pub async fn login_submit(
                     if let Some(e) = failure.internal {
                         return crate::error::page_for(&state, e);
                     }
-                    render(&state, &headers, Render { step, request: r, username: Some(username), error: Some(failure.message), switch_to: None, status: StatusCode::UNAUTHORIZED }).await
+                    render(
+                        &state,
+                        &headers,
+                        Render {
+                            step,
+                            request: r,
+                            username: Some(username),
+                            error: Some(failure.message),
+                            switch_to: None,
+                            status: StatusCode::UNAUTHORIZED,
+                        },
+                    )
+                    .await
                 }
             }
         }
-        _ => message(&state, StatusCode::BAD_REQUEST, "The form is not valid", "Unknown sign-in step.", None),
+        _ => message(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "The form is not valid",
+            "Unknown sign-in step.",
+            None,
+        ),
     }
 }
 
@@ -338,7 +514,9 @@ pub async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Respon
         Some(token) => state.core.session_from_token(token).await.ok().flatten(),
         None => None,
     };
-    let Some((session, user)) = session else { return Redirect::to(&login_url(&state, None)).into_response() };
+    let Some((session, user)) = session else {
+        return Redirect::to(&login_url(&state, None)).into_response();
+    };
     let (csrf, fresh) = csrf_token(&headers);
     let page = WhoAmIPage {
         display_name: &user.display_name,
@@ -350,7 +528,11 @@ pub async fn whoami(State(state): State<AppState>, headers: HeaderMap) -> Respon
         sign_out: "/signout",
         csrf: &csrf,
     };
-    let cookies = if fresh { vec![set_cookie(&state, CSRF_COOKIE, &csrf, 3600)] } else { Vec::new() };
+    let cookies = if fresh {
+        vec![set_cookie(&state, CSRF_COOKIE, &csrf, 3600)]
+    } else {
+        Vec::new()
+    };
     html(&state, StatusCode::OK, page.render().unwrap_or_default(), cookies, None)
 }
 
@@ -366,24 +548,52 @@ async fn end_session(state: &AppState, headers: &HeaderMap) {
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let form = params(&body).unwrap_or_default();
     if !csrf_ok(&headers, form.get("csrf").map(String::as_str)) {
-        return message(&state, StatusCode::FORBIDDEN, "This form has expired", "Reload the page and try again.", None);
+        return message(
+            &state,
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "Reload the page and try again.",
+            None,
+        );
     }
     end_session(&state, &headers).await;
-    let mut r = message(&state, StatusCode::OK, "You have signed out", "You can close this window.", Some((login_url(&state, None), "Sign in again".into())));
-    r.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", 0));
+    let mut r = message(
+        &state,
+        StatusCode::OK,
+        "You have signed out",
+        "You can close this window.",
+        Some((login_url(&state, None), "Sign in again".into())),
+    );
+    r.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", 0));
     r
 }
 
 /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0): ends the session and
 /// returns to `post_logout_redirect_uri` only when it is registered for the client.
-pub async fn logout(State(state): State<AppState>, TenantPath(tenant): TenantPath, headers: HeaderMap, RawQuery(raw): RawQuery, body: Bytes) -> Response {
+pub async fn logout(
+    State(state): State<AppState>,
+    TenantPath(tenant): TenantPath,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
     if !state.tenant.is_named_by(&tenant) {
-        return message(&state, StatusCode::NOT_FOUND, "Unknown tenant", "This server does not serve that tenant.", None);
+        return message(
+            &state,
+            StatusCode::NOT_FOUND,
+            "Unknown tenant",
+            "This server does not serve that tenant.",
+            None,
+        );
     }
     let mut p = params(raw.unwrap_or_default().as_bytes()).unwrap_or_default();
     p.extend(params(&body).unwrap_or_default());
     end_session(&state, &headers).await;
-    let client = p.get("client_id").cloned().or_else(|| p.get("id_token_hint").and_then(|t| state.keys.id_token_hint_audience(t, &state.issuer())));
+    let client = p.get("client_id").cloned().or_else(|| {
+        p.get("id_token_hint")
+            .and_then(|t| state.keys.id_token_hint_audience(t, &state.issuer()))
+    });
     let target = match (client, p.get("post_logout_redirect_uri")) {
         (Some(c), Some(uri)) => match state.core.find_client(&c).await {
             Ok(Some(app)) if app.redirect_uris.platform_of(uri).is_some() => Some(uri.clone()),
@@ -395,18 +605,29 @@ pub async fn logout(State(state): State<AppState>, TenantPath(tenant): TenantPat
         Some(uri) => {
             let sep = if uri.contains('?') { '&' } else { '?' };
             match p.get("state") {
-                Some(s) => Redirect::to(&format!("{uri}{sep}{}", form_urlencoded::Serializer::new(String::new()).append_pair("state", s).finish())).into_response(),
+                Some(s) => Redirect::to(&format!(
+                    "{uri}{sep}{}",
+                    form_urlencoded::Serializer::new(String::new()).append_pair("state", s).finish()
+                ))
+                .into_response(),
                 None => Redirect::to(&uri).into_response(),
             }
         }
         None => message(&state, StatusCode::OK, "You have signed out", "You can close this window.", None),
     };
-    r.headers_mut().append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", 0));
+    r.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(&state, SESSION_COOKIE, "", 0));
     r
 }
 
 pub async fn home(State(state): State<AppState>) -> Response {
-    message(&state, StatusCode::OK, "latchkey", "Sign in to see who you are, or use the admin API at /v1.0/.", Some(("/whoami".into(), "Sign in".into())))
+    message(
+        &state,
+        StatusCode::OK,
+        "latchkey",
+        "Sign in to see who you are, or use the admin API at /v1.0/.",
+        Some(("/whoami".into(), "Sign in".into())),
+    )
 }
 
 #[cfg(test)]
@@ -423,6 +644,9 @@ mod tests {
     fn error_redirects_keep_the_state_and_existing_query() {
         let r = error_redirect("https://app.example/cb?x=1", "invalid_scope", "bad", Some("s 1"));
         let loc = r.headers()[header::LOCATION].to_str().unwrap();
-        assert_eq!(loc, "https://app.example/cb?x=1&error=invalid_scope&error_description=bad&state=s+1");
+        assert_eq!(
+            loc,
+            "https://app.example/cb?x=1&error=invalid_scope&error_description=bad&state=s+1"
+        );
     }
 }

@@ -28,7 +28,10 @@ pub const MAX_FORM_BYTES: usize = 16 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/{tenant}/oauth2/v2.0/authorize", get(authorize::authorize).post(authorize::authorize_post))
+        .route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            get(authorize::authorize).post(authorize::authorize_post),
+        )
         .route("/{tenant}/login", get(authorize::login_page).post(authorize::login_submit))
         .route("/{tenant}/oauth2/v2.0/logout", get(authorize::logout).post(authorize::logout))
         .route("/whoami", get(authorize::whoami))
@@ -53,8 +56,11 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 #[must_use]
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age_seconds: i64) -> HeaderValue {
     let secure = if state.public_url.starts_with("https://") { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", max_age_seconds.max(0)))
-        .unwrap_or_else(|_| HeaderValue::from_static("invalid=1; Max-Age=0"))
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        max_age_seconds.max(0)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("invalid=1; Max-Age=0"))
 }
 
 /// The CSRF token for this browser: the cookie's, or a fresh one to set.
@@ -77,7 +83,9 @@ pub fn csrf_ok(headers: &HeaderMap, field: Option<&str>) -> bool {
 /// An HTML page with the headers every sign-in page carries.
 pub fn html(state: &AppState, status: StatusCode, body: String, set_cookies: Vec<HeaderValue>, script_nonce: Option<&str>) -> Response {
     let script = script_nonce.map_or_else(|| "'none'".to_owned(), |n| format!("'nonce-{n}'"));
-    let csp = format!("default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; script-src {script}; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'");
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; script-src {script}; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'"
+    );
     let mut r = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     let h = r.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -96,13 +104,26 @@ pub fn html(state: &AppState, status: StatusCode, body: String, set_cookies: Vec
 
 /// A plain message page (errors that cannot go back to an application).
 pub fn message(state: &AppState, status: StatusCode, heading: &str, text: &str, link: Option<(String, String)>) -> Response {
-    let page = MessagePage { heading, message: text, is_error: status.is_client_error() || status.is_server_error(), link };
+    let page = MessagePage {
+        heading,
+        message: text,
+        is_error: status.is_client_error() || status.is_server_error(),
+        link,
+    };
     html(state, status, page.render().unwrap_or_else(|_| text.to_owned()), Vec::new(), None)
 }
 
 /// The sign-in log's view of where a request came from.
 #[must_use]
-pub fn sign_in_context(headers: &HeaderMap, connect: Option<&ConnectInfo<SocketAddr>>, app: Option<(latchkey_core::ids::AppId, String)>) -> SignInContext {
+pub fn sign_in_context(
+    headers: &HeaderMap,
+    connect: Option<&ConnectInfo<SocketAddr>>,
+    app: Option<(latchkey_core::ids::AppId, String)>,
+) -> SignInContext {
     let _ = headers;
-    SignInContext { ip_address: connect.map(|c| c.0.ip().to_string()), correlation_id: crate::context::current().request_id, app }
+    SignInContext {
+        ip_address: connect.map(|c| c.0.ip().to_string()),
+        correlation_id: crate::context::current().request_id,
+        app,
+    }
 }

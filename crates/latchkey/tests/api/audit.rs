@@ -141,7 +141,13 @@ async fn a_pass_expiring_is_recorded_once_in_the_audit_and_sign_in_logs() {
     let app = TestApp::spawn().await;
     let t = app.app_token().await;
     let bob = app.create_user(&t, "bob@contoso.test", "Member").await;
-    let (_, p) = app.post(&format!("/v1.0/users/{bob}/authentication/temporaryAccessPassMethods"), &t, json!({})).await;
+    let (_, p) = app
+        .post(
+            &format!("/v1.0/users/{bob}/authentication/temporaryAccessPassMethods"),
+            &t,
+            json!({}),
+        )
+        .await;
     assert_eq!(app.core.record_expired_passes().await.unwrap(), 0, "nothing has expired yet");
     app.advance(chrono::Duration::minutes(61));
     // Both the admin's pass from init and Bob's have now expired.
@@ -149,9 +155,23 @@ async fn a_pass_expiring_is_recorded_once_in_the_audit_and_sign_in_logs() {
     assert_eq!(app.core.record_expired_passes().await.unwrap(), 0, "each expiry is recorded once");
     let t = app.app_token().await;
     let log = activities(&app, &t).await;
-    let expired: Vec<&Value> = log.iter().filter(|a| a["activityDisplayName"] == "Temporary Access Pass expired").collect();
+    let expired: Vec<&Value> = log
+        .iter()
+        .filter(|a| a["activityDisplayName"] == "Temporary Access Pass expired")
+        .collect();
     assert_eq!(expired.len(), 2);
-    assert!(expired.iter().any(|a| a["targetResources"][0]["modifiedProperties"][0]["oldValue"] == p["id"]));
+    assert!(
+        expired
+            .iter()
+            .any(|a| a["targetResources"][0]["modifiedProperties"][0]["oldValue"] == p["id"])
+    );
     let (_, sign_ins) = app.get("/v1.0/auditLogs/signIns", &t).await;
-    assert!(sign_ins["value"].as_array().unwrap().iter().any(|s| s["status"]["errorCode"] == 130_504 && s["userPrincipalName"] == "bob@contoso.test"), "{sign_ins}");
+    assert!(
+        sign_ins["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["status"]["errorCode"] == 130_504 && s["userPrincipalName"] == "bob@contoso.test"),
+        "{sign_ins}"
+    );
 }

@@ -29,17 +29,36 @@ impl Page {
 }
 
 fn html_unescape(s: &str) -> String {
-    s.replace("&#x2b;", "+").replace("&#43;", "+").replace("&#x2f;", "/").replace("&#x3d;", "=").replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    s.replace("&#x2b;", "+")
+        .replace("&#43;", "+")
+        .replace("&#x2f;", "/")
+        .replace("&#x3d;", "=")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 impl Browser {
     pub fn new(base: &str) -> Self {
-        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Self { http, base: base.to_owned(), cookies: HashMap::new() }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            http,
+            base: base.to_owned(),
+            cookies: HashMap::new(),
+        }
     }
 
     fn absolute(&self, url: &str) -> String {
-        if url.starts_with("http") { url.to_owned() } else { format!("{}{url}", self.base) }
+        if url.starts_with("http") {
+            url.to_owned()
+        } else {
+            format!("{}{url}", self.base)
+        }
     }
 
     fn cookie_header(&self) -> String {
@@ -59,16 +78,33 @@ impl Browser {
         }
         let status = r.status();
         let location = r.headers().get(LOCATION).map(|l| l.to_str().unwrap().to_owned());
-        Page { status, location, body: r.text().await.unwrap() }
+        Page {
+            status,
+            location,
+            body: r.text().await.unwrap(),
+        }
     }
 
     pub async fn get(&mut self, url: &str) -> Page {
-        let r = self.http.get(self.absolute(url)).header(COOKIE, self.cookie_header()).send().await.unwrap();
+        let r = self
+            .http
+            .get(self.absolute(url))
+            .header(COOKIE, self.cookie_header())
+            .send()
+            .await
+            .unwrap();
         self.finish(r).await
     }
 
     pub async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
-        let r = self.http.post(self.absolute(url)).header(COOKIE, self.cookie_header()).form(form).send().await.unwrap();
+        let r = self
+            .http
+            .post(self.absolute(url))
+            .header(COOKIE, self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
         self.finish(r).await
     }
 }

@@ -59,7 +59,9 @@ impl TestApp {
 
     /// A new tenant on the given (empty) database.
     pub async fn spawn_on(dir: PathBuf, database_url: String) -> Self {
-        let clock = Arc::new(FakeClock::at(latchkey_core::Clock::now(&latchkey_core::SystemClock).with_nanosecond_zeroed()));
+        let clock = Arc::new(FakeClock::at(
+            latchkey_core::Clock::now(&latchkey_core::SystemClock).with_nanosecond_zeroed(),
+        ));
         let store = startup::open_store(&database_url, true).await.unwrap();
         let core = startup::core(store, Some(clock.clone() as Arc<dyn Clock>));
         let key_file = dir.join("latchkey.key");

@@ -10,6 +10,7 @@ mod audit;
 mod cli;
 mod directory;
 mod errors;
+mod openapi_document;
 mod passes;
 mod policy;
 mod processes;

@@ -269,14 +269,21 @@ async fn pass_prompt(base: &str, tenant: &str, upn: &str) -> (crate::browser::Br
     let mut b = crate::browser::Browser::new(base);
     let login = b.get(&format!("/{tenant}/login")).await;
     let csrf = login.field("csrf").unwrap();
-    let prompt = b.post(&format!("/{tenant}/login"), &[("csrf", &csrf), ("step", "username"), ("username", upn)]).await;
+    let prompt = b
+        .post(
+            &format!("/{tenant}/login"),
+            &[("csrf", &csrf), ("step", "username"), ("username", upn)],
+        )
+        .await;
     assert!(prompt.body.contains(r#"name="tap""#), "{}", prompt.body);
     (b, csrf)
 }
 
 #[tokio::test]
 async fn a_one_time_pass_wins_exactly_once_across_two_servers_on_postgres() {
-    let Some(base_url) = latchkey_testkit::postgres_url_or_skip("a_one_time_pass_wins_exactly_once_across_two_servers_on_postgres") else { return };
+    let Some(base_url) = latchkey_testkit::postgres_url_or_skip("a_one_time_pass_wins_exactly_once_across_two_servers_on_postgres") else {
+        return;
+    };
     let db = latchkey_testkit::fresh_postgres_database(&base_url).await;
     let dir = temp_dir("pg-once");
     let init = init_json(&dir, &db);
@@ -285,7 +292,10 @@ async fn a_one_time_pass_wins_exactly_once_across_two_servers_on_postgres() {
     let out = latchkey(&dir, &db, &["user", "add", "once@contoso.test", "--output", "json"]);
     assert!(out.status.success());
     let tap = latchkey(&dir, &db, &["tap", "create", "once@contoso.test", "--once", "--output", "json"]);
-    let code = serde_json::from_slice::<Value>(&tap.stdout).unwrap()["temporaryAccessPass"].as_str().unwrap().to_owned();
+    let code = serde_json::from_slice::<Value>(&tap.stdout).unwrap()["temporaryAccessPass"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let tenant = init["tenantId"].as_str().unwrap().to_owned();
     // Everyone reaches the prompt first, then all submit the code at once.
     let mut prompts = Vec::new();
@@ -297,7 +307,13 @@ async fn a_one_time_pass_wins_exactly_once_across_two_servers_on_postgres() {
         .map(|(mut browser, csrf)| {
             let (tenant, code) = (tenant.clone(), code.clone());
             tokio::spawn(async move {
-                browser.post(&format!("/{tenant}/login"), &[("csrf", &csrf), ("step", "tap"), ("username", "once@contoso.test"), ("tap", &code)]).await.status
+                browser
+                    .post(
+                        &format!("/{tenant}/login"),
+                        &[("csrf", &csrf), ("step", "tap"), ("username", "once@contoso.test"), ("tap", &code)],
+                    )
+                    .await
+                    .status
             })
         })
         .collect();

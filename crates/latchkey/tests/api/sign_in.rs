@@ -21,8 +21,21 @@ pub struct Client {
 /// Registers a public (SPA) client.
 pub async fn spa_client(app: &TestApp) -> Client {
     let op = Caller::Operator { name: "test".into() };
-    let created = app.core.create_application(&op, "Whoami SPA", RedirectUris { spa: vec![REDIRECT.into()], ..RedirectUris::default() }).await.unwrap();
-    Client { app_id: created.app_id.to_string() }
+    let created = app
+        .core
+        .create_application(
+            &op,
+            "Whoami SPA",
+            RedirectUris {
+                spa: vec![REDIRECT.into()],
+                ..RedirectUris::default()
+            },
+        )
+        .await
+        .unwrap();
+    Client {
+        app_id: created.app_id.to_string(),
+    }
 }
 
 pub fn challenge(verifier: &str) -> String {
@@ -44,7 +57,15 @@ fn urlencode(s: &str) -> String {
 }
 
 fn form_urlencoded_encode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 /// Authorize, then type the user name: returns the page that asks for a secret.
@@ -53,10 +74,17 @@ pub async fn start(app: &TestApp, b: &mut Browser, client: &Client, username: &s
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let login = b.get(r.location.as_deref().unwrap()).await;
     assert_eq!(login.status, StatusCode::OK);
-    assert!(login.body.contains(r#"<label for="username">"#), "a visible label for the user name");
+    assert!(
+        login.body.contains(r#"<label for="username">"#),
+        "a visible label for the user name"
+    );
     let request = login.field("request").unwrap();
     let csrf = login.field("csrf").unwrap();
-    b.post(&format!("/{}/login", app.tenant_id), &[("csrf", &csrf), ("request", &request), ("step", "username"), ("username", username)]).await
+    b.post(
+        &format!("/{}/login", app.tenant_id),
+        &[("csrf", &csrf), ("request", &request), ("step", "username"), ("username", username)],
+    )
+    .await
 }
 
 pub async fn submit_secret(app: &TestApp, b: &mut Browser, page: &Page, field: &str, secret: &str) -> Page {
@@ -74,7 +102,10 @@ pub async fn submit_secret(app: &TestApp, b: &mut Browser, page: &Page, field: &
 fn code_from(location: &str) -> String {
     assert!(location.starts_with(REDIRECT), "{location}");
     let query = location.split_once('?').unwrap().1;
-    let params: Vec<(String, String)> = query.split('&').map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).unwrap()).collect();
+    let params: Vec<(String, String)> = query
+        .split('&')
+        .map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).unwrap())
+        .collect();
     assert!(params.iter().any(|(k, v)| k == "state" && v == "st-1"), "state comes back");
     params.into_iter().find(|(k, _)| k == "code").unwrap().1
 }
@@ -83,7 +114,13 @@ pub async fn redeem(app: &TestApp, client: &Client, code: &str, verifier: &str) 
     let r = app
         .http
         .post(format!("{}/{}/oauth2/v2.0/token", app.base, app.tenant_id))
-        .form(&[("grant_type", "authorization_code"), ("client_id", &client.app_id), ("code", code), ("redirect_uri", REDIRECT), ("code_verifier", verifier)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client.app_id),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+        ])
         .send()
         .await
         .unwrap();
@@ -94,7 +131,11 @@ async fn refresh(app: &TestApp, client: &Client, token: &str) -> (StatusCode, Va
     let r = app
         .http
         .post(format!("{}/{}/oauth2/v2.0/token", app.base, app.tenant_id))
-        .form(&[("grant_type", "refresh_token"), ("client_id", &client.app_id), ("refresh_token", token)])
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", &client.app_id),
+            ("refresh_token", token),
+        ])
         .send()
         .await
         .unwrap();
@@ -103,9 +144,14 @@ async fn refresh(app: &TestApp, client: &Client, token: &str) -> (StatusCode, Va
 
 async fn issue_pass(app: &TestApp, upn: &str, body: Value) -> (String, String) {
     let t = app.app_token().await;
-    let (s, p) = app.post(&format!("/v1.0/users/{upn}/authentication/temporaryAccessPassMethods"), &t, body).await;
+    let (s, p) = app
+        .post(&format!("/v1.0/users/{upn}/authentication/temporaryAccessPassMethods"), &t, body)
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
-    (p["temporaryAccessPass"].as_str().unwrap().to_owned(), p["id"].as_str().unwrap().to_owned())
+    (
+        p["temporaryAccessPass"].as_str().unwrap().to_owned(),
+        p["id"].as_str().unwrap().to_owned(),
+    )
 }
 
 fn claims(jwt: &str) -> Value {
@@ -123,7 +169,11 @@ async fn a_person_signs_in_to_an_application_with_a_pass_and_gets_tokens_bound_t
     let mut b = Browser::new(&app.base);
     let prompt = start(&app, &mut b, &client, "grady@contoso.test").await;
     assert_eq!(prompt.status, StatusCode::OK);
-    assert!(prompt.body.contains(r#"<label for="tap">Temporary Access Pass</label>"#), "{}", prompt.body);
+    assert!(
+        prompt.body.contains(r#"<label for="tap">Temporary Access Pass</label>"#),
+        "{}",
+        prompt.body
+    );
     let done = submit_secret(&app, &mut b, &prompt, "tap", &code).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let session_cookie = b.cookies.get("lk_session").cloned().expect("a session cookie");
@@ -153,7 +203,12 @@ async fn a_person_signs_in_to_an_application_with_a_pass_and_gets_tokens_bound_t
     assert_eq!(s, StatusCode::OK, "{refreshed}");
 
     // Deleting the pass ends everything at once: session, access and refresh tokens.
-    let (s, _) = app.delete(&format!("/v1.0/users/{grady}/authentication/temporaryAccessPassMethods/{pass_id}"), &t).await;
+    let (s, _) = app
+        .delete(
+            &format!("/v1.0/users/{grady}/authentication/temporaryAccessPassMethods/{pass_id}"),
+            &t,
+        )
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, _) = app.get("/v1.0/me", &access).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -178,7 +233,10 @@ async fn tokens_from_a_pass_never_outlive_it_and_expire_with_it() {
     let (_, tokens) = redeem(&app, &client, &code_from(done.location.as_deref().unwrap()), VERIFIER).await;
     let pass_end = app.clock_now().timestamp() + 30 * 60;
     for tok in ["access_token", "id_token"] {
-        assert!(claims(tokens[tok].as_str().unwrap())["exp"].as_i64().unwrap() <= pass_end, "{tok} outlives the pass");
+        assert!(
+            claims(tokens[tok].as_str().unwrap())["exp"].as_i64().unwrap() <= pass_end,
+            "{tok} outlives the pass"
+        );
     }
     assert!(tokens["expires_in"].as_i64().unwrap() <= 30 * 60);
     app.advance(Duration::minutes(31));
@@ -226,10 +284,20 @@ async fn a_one_time_pass_signs_in_exactly_once_under_concurrency() {
     let wins = results.iter().filter(|r| r.status == StatusCode::SEE_OTHER).count();
     assert_eq!(wins, 1, "exactly one concurrent sign-in wins");
     for r in results.iter().filter(|r| r.status != StatusCode::SEE_OTHER) {
-        assert!(r.body.contains("Temporary Access Pass sign in was blocked due to User Credential Policy"), "{}", r.body);
+        assert!(
+            r.body
+                .contains("Temporary Access Pass sign in was blocked due to User Credential Policy"),
+            "{}",
+            r.body
+        );
     }
     let (_, log) = app.get("/v1.0/auditLogs/signIns?$top=20", &t).await;
-    let blocked = log["value"].as_array().unwrap().iter().filter(|e| e["status"]["errorCode"] == 130_501).count();
+    let blocked = log["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["status"]["errorCode"] == 130_501)
+        .count();
     assert_eq!(blocked, 7, "{log}");
 }
 
@@ -255,10 +323,19 @@ async fn wrong_codes_lock_the_pass_out_and_the_lockout_grows() {
         submit_secret(&app, &mut b, &prompt, "tap", "wrong-code").await;
     }
     app.advance(Duration::seconds(61));
-    assert!(submit_secret(&app, &mut b, &prompt, "tap", &code).await.body.contains("Too many wrong codes"), "the second lockout lasts 120 s");
+    assert!(
+        submit_secret(&app, &mut b, &prompt, "tap", &code)
+            .await
+            .body
+            .contains("Too many wrong codes"),
+        "the second lockout lasts 120 s"
+    );
     app.advance(Duration::seconds(60));
     let fresh = start(&app, &mut b, &client, "lee@contoso.test").await;
-    assert_eq!(submit_secret(&app, &mut b, &fresh, "tap", &code).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        submit_secret(&app, &mut b, &fresh, "tap", &code).await.status,
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test]
@@ -269,18 +346,43 @@ async fn a_user_out_of_scope_gets_the_password_prompt_and_a_direct_pass_attempt_
     app.create_user(&t, "max@contoso.test", "Member").await;
     let (code, _) = issue_pass(&app, "max@contoso.test", json!({})).await;
     let (_, g) = app.post("/v1.0/groups", &t, json!({"displayName": "Pilot"})).await;
-    app.patch("/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass", &t, json!({"includeTargets": [{"targetType": "group", "id": g["id"]}]})).await;
+    app.patch(
+        "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass",
+        &t,
+        json!({"includeTargets": [{"targetType": "group", "id": g["id"]}]}),
+    )
+    .await;
     let mut b = Browser::new(&app.base);
     let prompt = start(&app, &mut b, &client, "max@contoso.test").await;
     assert!(prompt.body.contains(r#"name="password""#), "no pass prompt out of scope");
-    let form_page = Page { status: prompt.status, location: None, body: prompt.body.replace("name=\"step\" value=\"password\"", "name=\"step\" value=\"tap\"") };
+    let form_page = Page {
+        status: prompt.status,
+        location: None,
+        body: prompt
+            .body
+            .replace("name=\"step\" value=\"password\"", "name=\"step\" value=\"tap\""),
+    };
     let r = submit_secret(&app, &mut b, &form_page, "tap", &code).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert!(r.body.contains("Temporary Access Pass sign in was blocked due to User Credential Policy: the user is not in the policy"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("Temporary Access Pass sign in was blocked due to User Credential Policy: the user is not in the policy"),
+        "{}",
+        r.body
+    );
     let (_, log) = app.get("/v1.0/auditLogs/signIns", &t).await;
     let entries = log["value"].as_array().unwrap();
-    assert!(entries.iter().any(|e| e["status"]["failureReason"].as_str().unwrap_or_default().starts_with("No Temporary Access Pass prompt")), "{log}");
-    assert_eq!(entries[0]["authenticationDetails"][0]["authenticationMethod"], "Temporary Access Pass");
+    assert!(
+        entries.iter().any(|e| e["status"]["failureReason"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("No Temporary Access Pass prompt")),
+        "{log}"
+    );
+    assert_eq!(
+        entries[0]["authenticationDetails"][0]["authenticationMethod"],
+        "Temporary Access Pass"
+    );
     assert_eq!(entries[0]["status"]["errorCode"], 130_501);
 }
 
@@ -289,15 +391,33 @@ async fn a_password_still_works_beside_a_pass() {
     let app = TestApp::spawn().await;
     let client = spa_client(&app).await;
     let t = app.app_token().await;
-    app.post("/v1.0/users", &t, json!({"userPrincipalName": "ned@contoso.test", "displayName": "Ned", "passwordProfile": {"password": "correct horse battery"}})).await;
+    app.post(
+        "/v1.0/users",
+        &t,
+        json!({"userPrincipalName": "ned@contoso.test", "displayName": "Ned", "passwordProfile": {"password": "correct horse battery"}}),
+    )
+    .await;
     issue_pass(&app, "ned@contoso.test", json!({})).await;
     let mut b = Browser::new(&app.base);
     let prompt = start(&app, &mut b, &client, "ned@contoso.test").await;
     assert!(prompt.body.contains("Use your password instead"));
     let switched = b
-        .post(&format!("/{}/login", app.tenant_id), &[("csrf", &prompt.field("csrf").unwrap()), ("request", &prompt.field("request").unwrap()), ("step", "switch"), ("method", "password"), ("username", "ned@contoso.test")])
+        .post(
+            &format!("/{}/login", app.tenant_id),
+            &[
+                ("csrf", &prompt.field("csrf").unwrap()),
+                ("request", &prompt.field("request").unwrap()),
+                ("step", "switch"),
+                ("method", "password"),
+                ("username", "ned@contoso.test"),
+            ],
+        )
         .await;
-    assert!(switched.body.contains(r#"<label for="password">Password</label>"#), "{}", switched.body);
+    assert!(
+        switched.body.contains(r#"<label for="password">Password</label>"#),
+        "{}",
+        switched.body
+    );
     let wrong = submit_secret(&app, &mut b, &switched, "password", "nope nope").await;
     assert!(wrong.body.contains("Your account or password is incorrect."));
     let done = submit_secret(&app, &mut b, &switched, "password", "correct horse battery").await;
@@ -333,7 +453,11 @@ async fn codes_are_single_use_and_checked_against_client_redirect_and_verifier()
     let (s, _) = redeem(&app, &client, &second, VERIFIER).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     let (s, e) = refresh(&app, &client, tokens["refresh_token"].as_str().unwrap()).await;
-    assert_eq!((s, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "a replayed code revokes its refresh tokens");
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant")),
+        "a replayed code revokes its refresh tokens"
+    );
 }
 
 #[tokio::test]
@@ -367,10 +491,30 @@ async fn bad_authorization_requests_never_redirect_to_unregistered_uris() {
     let id = &client.app_id;
     let c = challenge(VERIFIER);
     for (url, why) in [
-        (format!("/{tid}/oauth2/v2.0/authorize?client_id={id}&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&response_type=code&scope=openid&code_challenge={c}&code_challenge_method=S256"), "unregistered redirect"),
-        (format!("/{tid}/oauth2/v2.0/authorize?client_id=00000000-0000-0000-0000-000000000000&redirect_uri={}&response_type=code", urlencode(REDIRECT)), "unknown client"),
-        (format!("/{tid}/oauth2/v2.0/authorize?redirect_uri={}&response_type=code", urlencode(REDIRECT)), "no client"),
-        (format!("/{tid}/oauth2/v2.0/authorize?client_id={id}&client_id={id}"), "repeated parameter"),
+        (
+            format!(
+                "/{tid}/oauth2/v2.0/authorize?client_id={id}&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&response_type=code&scope=openid&code_challenge={c}&code_challenge_method=S256"
+            ),
+            "unregistered redirect",
+        ),
+        (
+            format!(
+                "/{tid}/oauth2/v2.0/authorize?client_id=00000000-0000-0000-0000-000000000000&redirect_uri={}&response_type=code",
+                urlencode(REDIRECT)
+            ),
+            "unknown client",
+        ),
+        (
+            format!(
+                "/{tid}/oauth2/v2.0/authorize?redirect_uri={}&response_type=code",
+                urlencode(REDIRECT)
+            ),
+            "no client",
+        ),
+        (
+            format!("/{tid}/oauth2/v2.0/authorize?client_id={id}&client_id={id}"),
+            "repeated parameter",
+        ),
         ("/fabrikam.test/oauth2/v2.0/authorize".to_owned(), "unknown tenant"),
     ] {
         let r = b.get(&url).await;
@@ -384,16 +528,34 @@ async fn bad_authorization_requests_never_redirect_to_unregistered_uris() {
         ("&scope=api%3A%2F%2Fother%2F.default", "invalid_scope"),
         ("&prompt=none", "login_required"),
     ] {
-        let url = format!("{}{extra}", authorize_url(&app, &client, "")).replacen("code_challenge_method=S256&code_challenge_method=plain", "code_challenge_method=plain", 1);
-        let url = if extra.contains("scope=") { url.replacen("scope=openid%20profile%20offline_access&", "", 1) } else { url };
-        let url = if extra.contains("code_challenge_method=plain") { url.replacen("&code_challenge_method=S256", "", 1) } else { url };
+        let url = format!("{}{extra}", authorize_url(&app, &client, "")).replacen(
+            "code_challenge_method=S256&code_challenge_method=plain",
+            "code_challenge_method=plain",
+            1,
+        );
+        let url = if extra.contains("scope=") {
+            url.replacen("scope=openid%20profile%20offline_access&", "", 1)
+        } else {
+            url
+        };
+        let url = if extra.contains("code_challenge_method=plain") {
+            url.replacen("&code_challenge_method=S256", "", 1)
+        } else {
+            url
+        };
         let r = b.get(&url).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{extra}: {}", r.body);
         let loc = r.location.unwrap();
-        assert!(loc.starts_with(REDIRECT) && loc.contains(&format!("error={error}")) && loc.contains("state=st-1"), "{extra}: {loc}");
+        assert!(
+            loc.starts_with(REDIRECT) && loc.contains(&format!("error={error}")) && loc.contains("state=st-1"),
+            "{extra}: {loc}"
+        );
     }
     // A public client without PKCE is refused.
-    let no_pkce = format!("/{tid}/oauth2/v2.0/authorize?client_id={id}&redirect_uri={}&response_type=code&scope=openid&state=st-1", urlencode(REDIRECT));
+    let no_pkce = format!(
+        "/{tid}/oauth2/v2.0/authorize?client_id={id}&redirect_uri={}&response_type=code&scope=openid&state=st-1",
+        urlencode(REDIRECT)
+    );
     let r = b.get(&no_pkce).await;
     assert!(r.location.unwrap().contains("error=invalid_request"));
 }
@@ -402,11 +564,21 @@ async fn bad_authorization_requests_never_redirect_to_unregistered_uris() {
 async fn forms_without_the_csrf_token_are_refused_with_a_clear_page() {
     let app = TestApp::spawn().await;
     let mut b = Browser::new(&app.base);
-    let r = b.post(&format!("/{}/login", app.tenant_id), &[("step", "username"), ("username", "x@contoso.test")]).await;
+    let r = b
+        .post(
+            &format!("/{}/login", app.tenant_id),
+            &[("step", "username"), ("username", "x@contoso.test")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("This form has expired"));
     let page = b.get(&format!("/{}/login", app.tenant_id)).await;
-    let r = b.post(&format!("/{}/login", app.tenant_id), &[("csrf", "forged"), ("step", "username"), ("username", "x@contoso.test")]).await;
+    let r = b
+        .post(
+            &format!("/{}/login", app.tenant_id),
+            &[("csrf", "forged"), ("step", "username"), ("username", "x@contoso.test")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(page.field("csrf").is_some());
     let cookie_line = page.status;
@@ -422,11 +594,25 @@ async fn signing_in_without_an_application_lands_on_whoami_and_sign_out_ends_the
     let mut b = Browser::new(&app.base);
     let login = b.get(&format!("/{}/login", app.tenant_id)).await;
     let csrf = login.field("csrf").unwrap();
-    let prompt = b.post(&format!("/{}/login", app.tenant_id), &[("csrf", &csrf), ("step", "username"), ("username", "quinn@contoso.test")]).await;
-    let done = b.post(&format!("/{}/login", app.tenant_id), &[("csrf", &csrf), ("step", "tap"), ("username", "quinn@contoso.test"), ("tap", &code)]).await;
+    let prompt = b
+        .post(
+            &format!("/{}/login", app.tenant_id),
+            &[("csrf", &csrf), ("step", "username"), ("username", "quinn@contoso.test")],
+        )
+        .await;
+    let done = b
+        .post(
+            &format!("/{}/login", app.tenant_id),
+            &[("csrf", &csrf), ("step", "tap"), ("username", "quinn@contoso.test"), ("tap", &code)],
+        )
+        .await;
     assert_eq!(done.location.as_deref(), Some("/whoami"), "{}", prompt.body);
     let me = b.get("/whoami").await;
-    assert!(me.body.contains("quinn@contoso.test") && me.body.contains("Temporary Access Pass"), "{}", me.body);
+    assert!(
+        me.body.contains("quinn@contoso.test") && me.body.contains("Temporary Access Pass"),
+        "{}",
+        me.body
+    );
     let out = b.post("/signout", &[("csrf", &me.field("csrf").unwrap())]).await;
     assert_eq!(out.status, StatusCode::OK);
     assert_eq!(b.get("/whoami").await.status, StatusCode::SEE_OTHER);
@@ -462,7 +648,11 @@ async fn join_all_inner<F: std::future::Future + Unpin>(futures: Vec<F>) -> Vec<
                 }
             }
         }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
     })
     .await;
     slots.into_iter().map(Option::unwrap).collect()
@@ -483,7 +673,9 @@ async fn a_federated_user_is_sent_to_their_provider_unless_they_hold_a_usable_pa
         "passiveSignInUri": "https://adfs.fabrikam.test/adfs/ls",
         "preferredAuthenticationProtocol": "wsFed",
     });
-    let (s, f) = app.post("/v1.0/domains/fabrikam.test/federationConfiguration", &t, fed.clone()).await;
+    let (s, f) = app
+        .post("/v1.0/domains/fabrikam.test/federationConfiguration", &t, fed.clone())
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{f}");
     let (_, d) = app.get("/v1.0/domains/fabrikam.test", &t).await;
     assert_eq!(d["authenticationType"], "Federated");
@@ -496,7 +688,10 @@ async fn a_federated_user_is_sent_to_their_provider_unless_they_hold_a_usable_pa
     let mut b = Browser::new(&app.base);
     let r = start(&app, &mut b, &client, "fay@fabrikam.test").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(r.location.as_deref(), Some("https://adfs.fabrikam.test/adfs/ls?username=fay%40fabrikam.test"));
+    assert_eq!(
+        r.location.as_deref(),
+        Some("https://adfs.fabrikam.test/adfs/ls?username=fay%40fabrikam.test")
+    );
 
     // With a usable pass the person signs in here and is not redirected (seed 001).
     let (code, _) = issue_pass(&app, "fay@fabrikam.test", json!({})).await;
@@ -514,7 +709,8 @@ async fn an_admin_signed_in_with_a_pass_manages_passes_as_themselves_with_their_
     let client = spa_client(&app).await;
     let t = app.app_token().await;
     let helper = app.create_user(&t, "helpdesk@contoso.test", "Member").await;
-    app.assign(&helper, latchkey_core::directory::DirectoryRole::AuthenticationAdministrator).await;
+    app.assign(&helper, latchkey_core::directory::DirectoryRole::AuthenticationAdministrator)
+        .await;
     let member = app.create_user(&t, "newhire@contoso.test", "Member").await;
     let (code, _) = issue_pass(&app, "helpdesk@contoso.test", json!({})).await;
     let mut b = Browser::new(&app.base);
@@ -523,12 +719,33 @@ async fn an_admin_signed_in_with_a_pass_manages_passes_as_themselves_with_their_
     let (_, tokens) = redeem(&app, &client, &code_from(done.location.as_deref().unwrap()), VERIFIER).await;
     let access = tokens["access_token"].as_str().unwrap();
     assert_eq!(claims(access)["wids"], json!(["c4e39bd9-1100-46d3-8c65-fb160da0071f"]));
-    let (s, p) = app.post(&format!("/v1.0/users/{member}/authentication/temporaryAccessPassMethods"), access, json!({})).await;
+    let (s, p) = app
+        .post(
+            &format!("/v1.0/users/{member}/authentication/temporaryAccessPassMethods"),
+            access,
+            json!({}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{p}");
-    let (s, _) = app.post(&format!("/v1.0/users/{}/authentication/temporaryAccessPassMethods", app.admin_id), access, json!({})).await;
+    let (s, _) = app
+        .post(
+            &format!("/v1.0/users/{}/authentication/temporaryAccessPassMethods", app.admin_id),
+            access,
+            json!({}),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "an Authentication Administrator cannot issue to an admin");
-    let (s, _) = app.post(&format!("/v1.0/users/{helper}/authentication/temporaryAccessPassMethods"), access, json!({})).await;
+    let (s, _) = app
+        .post(
+            &format!("/v1.0/users/{helper}/authentication/temporaryAccessPassMethods"),
+            access,
+            json!({}),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "nor to themselves");
     let (_, audit) = app.get("/v1.0/auditLogs/directoryAudits?$top=1", &t).await;
-    assert_eq!(audit["value"][0]["initiatedBy"]["user"]["userPrincipalName"], "helpdesk@contoso.test");
+    assert_eq!(
+        audit["value"][0]["initiatedBy"]["user"]["userPrincipalName"],
+        "helpdesk@contoso.test"
+    );
 }

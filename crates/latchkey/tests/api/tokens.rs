@@ -213,10 +213,21 @@ async fn an_address_over_its_rate_limit_gets_429_with_retry_after() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(latchkey_http::serve(listener, limited, std::future::pending()));
-    let form = [("grant_type", "client_credentials"), ("client_id", app.client_id.as_str()), ("client_secret", app.client_secret.as_str()), ("scope", "https://graph.microsoft.com/.default")];
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", app.client_id.as_str()),
+        ("client_secret", app.client_secret.as_str()),
+        ("scope", "https://graph.microsoft.com/.default"),
+    ];
     let mut statuses = Vec::new();
     for _ in 0..7 {
-        let r = app.http.post(format!("{base}/{}/oauth2/v2.0/token", app.tenant_id)).form(&form).send().await.unwrap();
+        let r = app
+            .http
+            .post(format!("{base}/{}/oauth2/v2.0/token", app.tenant_id))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
         statuses.push(r.status());
         if r.status() == StatusCode::TOO_MANY_REQUESTS {
             assert!(r.headers()["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
@@ -230,4 +241,68 @@ async fn an_address_over_its_rate_limit_gets_429_with_retry_after() {
     let t = app.app_token().await;
     let r = app.http.get(format!("{base}/v1.0/users")).bearer_auth(&t).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_rotated_key_signs_new_tokens_and_the_old_one_stays_published_until_its_tokens_expire() {
+    let app = TestApp::spawn().await;
+    let old_token = app.app_token().await;
+    let jwks = |base: String, tid: String| async move { app_jwks(&base, &tid).await };
+    let before = jwks(app.base.clone(), app.tenant_id.clone()).await;
+    assert_eq!(before.len(), 1);
+    // A second server process's view of the same database, opened before the rotation.
+    let other = latchkey::startup::server_state(app.core.clone(), &app.dir.join("latchkey.key"), &app.base)
+        .await
+        .unwrap();
+
+    let key = latchkey::master_key::read(&app.dir.join("latchkey.key")).unwrap();
+    let new = latchkey_http::tokens::generate_signing_key(&key, app.clock_now()).unwrap();
+    let new_kid = new.kid.clone();
+    app.core
+        .rotate_signing_key(&latchkey_core::authz::Caller::Operator { name: "test".into() }, new)
+        .await
+        .unwrap();
+    app.state.reload_keys().await.unwrap();
+
+    let after = jwks(app.base.clone(), app.tenant_id.clone()).await;
+    assert_eq!(after.len(), 2, "old and new keys are both published");
+    let new_token = app.app_token().await;
+    assert_eq!(
+        jsonwebtoken::decode_header(&new_token).unwrap().kid.as_deref(),
+        Some(new_kid.as_str())
+    );
+    let (s, _) = app.get("/v1.0/users", &old_token).await;
+    assert_eq!(s, StatusCode::OK, "tokens signed by the retired key still work");
+    other
+        .verify_token(&new_token)
+        .await
+        .expect("a process that has not reloaded yet learns the new key on first sight");
+
+    app.advance(chrono::Duration::minutes(66));
+    app.state.reload_keys().await.unwrap();
+    let later = jwks(app.base.clone(), app.tenant_id.clone()).await;
+    assert_eq!(later.len(), 1, "the retired key is dropped once its tokens have expired");
+    assert_eq!(later[0]["kid"], new_kid.as_str());
+    let r = app
+        .core
+        .rotate_signing_key(
+            &latchkey_core::authz::Caller::User {
+                id: latchkey_core::ids::UserId::new_random(),
+                upn: "x@y.z".into(),
+                roles: vec![],
+            },
+            latchkey_http::tokens::generate_signing_key(&key, app.clock_now()).unwrap(),
+        )
+        .await;
+    assert!(r.is_err(), "only an operator on the server rotates keys");
+}
+
+async fn app_jwks(base: &str, tenant: &str) -> Vec<Value> {
+    let v: Value = reqwest::get(format!("{base}/{tenant}/discovery/v2.0/keys"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["keys"].as_array().unwrap().clone()
 }
