@@ -36,6 +36,27 @@ async fn codes_and_client_secrets_never_reach_the_database_or_the_logs() {
         secrets.push(code);
     }
     secrets.push(token.clone());
+
+    // A sign-in leaves a session cookie; it must not be logged or stored either.
+    let mut b = crate::browser::Browser::new(&server.base);
+    let tenant = init["tenantId"].as_str().unwrap();
+    let login = b.get(&format!("/{tenant}/login")).await;
+    let csrf = login.field("csrf").unwrap();
+    b.post(
+        &format!("/{tenant}/login"),
+        &[("csrf", &csrf), ("step", "username"), ("username", "s0@contoso.test")],
+    )
+    .await;
+    let code = secrets[3].clone();
+    let done = b
+        .post(
+            &format!("/{tenant}/login"),
+            &[("csrf", &csrf), ("step", "tap"), ("username", "s0@contoso.test"), ("tap", &code)],
+        )
+        .await;
+    assert_eq!(done.location.as_deref(), Some("/whoami"));
+    secrets.push(b.cookies["lk_session"].clone());
+    secrets.push(csrf);
     server.kill();
     let logs = server.logs();
     assert!(

@@ -749,3 +749,36 @@ async fn an_admin_signed_in_with_a_pass_manages_passes_as_themselves_with_their_
         "helpdesk@contoso.test"
     );
 }
+
+#[tokio::test]
+async fn an_authorization_code_expires_after_ten_minutes() {
+    let app = TestApp::spawn().await;
+    let client = spa_client(&app).await;
+    let t = app.app_token().await;
+    app.create_user(&t, "rae@contoso.test", "Member").await;
+    let (code, _) = issue_pass(&app, "rae@contoso.test", json!({"lifetimeInMinutes": 480})).await;
+    let mut b = Browser::new(&app.base);
+    let prompt = start(&app, &mut b, &client, "rae@contoso.test").await;
+    let done = submit_secret(&app, &mut b, &prompt, "tap", &code).await;
+    let auth_code = code_from(done.location.as_deref().unwrap());
+    app.advance(Duration::minutes(10));
+    let (s, e) = redeem(&app, &client, &auth_code, VERIFIER).await;
+    assert_eq!((s, e["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "{e}");
+    assert!(e["error_description"].as_str().unwrap().contains("expired"));
+}
+
+#[tokio::test]
+async fn an_oversized_sign_in_form_gets_a_clear_413_page() {
+    let app = TestApp::spawn().await;
+    let mut b = Browser::new(&app.base);
+    let login = b.get(&format!("/{}/login", app.tenant_id)).await;
+    let big = "x".repeat(40_000);
+    let r = b
+        .post(
+            &format!("/{}/login", app.tenant_id),
+            &[("csrf", &login.field("csrf").unwrap()), ("step", "username"), ("username", &big)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.body.contains("<h1>"));
+}
