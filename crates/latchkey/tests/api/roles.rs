@@ -7,6 +7,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 const TAPS: &str = "authentication/temporaryAccessPassMethods";
+const PASSWORD: &str = "correct horse battery staple";
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Target {
@@ -19,6 +20,7 @@ enum Target {
 
 struct World {
     app: TestApp,
+    client: crate::sign_in::Client,
     app_token: String,
     member: String,
     admin: String,
@@ -41,8 +43,10 @@ async fn world() -> World {
         )
         .await;
     let external = inv["invitedUser"]["id"].as_str().unwrap().to_owned();
+    let client = crate::sign_in::spa_client(&app).await;
     World {
         app,
+        client,
         app_token: t,
         member,
         admin,
@@ -54,12 +58,32 @@ async fn world() -> World {
 impl World {
     async fn caller(&self, role: Option<R>) -> (String, String) {
         let upn = format!("caller-{}@contoso.test", uuid::Uuid::new_v4().simple());
-        let id = self.app.create_user(&self.app_token, &upn, "Member").await;
+        let (status, created) = self
+            .app
+            .post(
+                "/v1.0/users",
+                &self.app_token,
+                json!({"userPrincipalName": upn, "displayName": "Caller", "passwordProfile": {"password": PASSWORD}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_str().unwrap().to_owned();
         if let Some(r) = role {
             self.app.assign(&id, r).await;
         }
-        let token = self.app.user_token(&id, &upn, &role.into_iter().collect::<Vec<_>>());
-        (id, token)
+        (id.clone(), self.sign_in(&upn).await)
+    }
+
+    /// A delegated token the real way: the sign-in pages and the code flow. Callers sign in
+    /// with a password so that giving themselves a pass does not end their own session.
+    async fn sign_in(&self, upn: &str) -> String {
+        use crate::sign_in::{VERIFIER, code_from, redeem, start, submit_secret};
+        let mut b = crate::browser::Browser::new(&self.app.base);
+        let prompt = start(&self.app, &mut b, &self.client, upn).await;
+        let done = submit_secret(&self.app, &mut b, &prompt, "password", PASSWORD).await;
+        let (s, tokens) = redeem(&self.app, &self.client, &code_from(done.location.as_deref().unwrap()), VERIFIER).await;
+        assert_eq!(s, StatusCode::OK, "{tokens}");
+        tokens["access_token"].as_str().unwrap().to_owned()
     }
 
     fn target_id<'a>(&'a self, t: Target, caller: &'a str) -> &'a str {
@@ -233,7 +257,19 @@ async fn a_user_can_list_and_delete_their_own_pass_through_me() {
     assert_eq!(list["value"][0]["id"], pass.as_str());
     let (s, methods) = w.app.get("/v1.0/me/authentication/methods", &token).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(methods["value"].as_array().unwrap().len(), 1);
+    let kinds: Vec<&str> = methods["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["@odata.type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "#microsoft.graph.passwordAuthenticationMethod",
+            "#microsoft.graph.temporaryAccessPassAuthenticationMethod"
+        ]
+    );
     let (s, _) = w
         .app
         .delete(&format!("/v1.0/me/authentication/temporaryAccessPassMethods/{pass}"), &token)

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use sha2::Digest as _;
 
 const REDIRECT: &str = "http://localhost:8400/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 pub struct Client {
     pub app_id: String,
@@ -99,7 +99,7 @@ pub async fn submit_secret(app: &TestApp, b: &mut Browser, page: &Page, field: &
     b.post(&format!("/{}/login", app.tenant_id), &form).await
 }
 
-fn code_from(location: &str) -> String {
+pub fn code_from(location: &str) -> String {
     assert!(location.starts_with(REDIRECT), "{location}");
     let query = location.split_once('?').unwrap().1;
     let params: Vec<(String, String)> = query
