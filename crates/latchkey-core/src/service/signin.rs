@@ -204,20 +204,7 @@ impl Latchkey {
         };
         let now = self.now();
         if let Some(s) = &state {
-            let throttle = self.store().get_throttle(s.user.id).await?;
-            if let Some(until) = throttle.locked(now) {
-                let refusal = PassRefusal::LockedOut { until };
-                self.log_sign_in(
-                    ctx,
-                    Some(&s.user),
-                    username,
-                    method,
-                    sign_in_error::LOCKED_OUT,
-                    Some(refusal.message()),
-                )
-                .await;
-                return Err(self.failure(&refusal));
-            }
+            self.refuse_if_locked_out(&s.user, username, method, ctx).await?;
         }
         let hash = state.as_ref().and_then(|s| s.pass.as_ref()).map(|p| p.code_hash.as_str());
         let correct = self.hasher().verify_or_decoy(code, hash).await?;
@@ -285,13 +272,7 @@ impl Latchkey {
         let user = self.resolve_user(username).await.ok();
         let now = self.now();
         if let Some(u) = &user {
-            let throttle = self.store().get_throttle(u.id).await?;
-            if let Some(until) = throttle.locked(now) {
-                let refusal = PassRefusal::LockedOut { until };
-                self.log_sign_in(ctx, Some(u), username, method, sign_in_error::LOCKED_OUT, Some(refusal.message()))
-                    .await;
-                return Err(self.failure(&refusal));
-            }
+            self.refuse_if_locked_out(u, username, method, ctx).await?;
         }
         let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
         let correct = self.hasher().verify_or_decoy(password, hash).await?;
@@ -325,6 +306,30 @@ impl Latchkey {
         self.log_sign_in(ctx, Some(&signed_in.user), username, method, sign_in_error::SUCCESS, None)
             .await;
         Ok(signed_in)
+    }
+
+    /// While a user is locked out, no credential is even checked; the attempt is logged.
+    async fn refuse_if_locked_out(
+        &self,
+        user: &User,
+        username: &str,
+        method: Option<SignInMethod>,
+        ctx: &SignInContext,
+    ) -> Result<(), SignInFailure> {
+        if let Some(until) = self.store().get_throttle(user.id).await?.locked(self.now()) {
+            let refusal = PassRefusal::LockedOut { until };
+            self.log_sign_in(
+                ctx,
+                Some(user),
+                username,
+                method,
+                sign_in_error::LOCKED_OUT,
+                Some(refusal.message()),
+            )
+            .await;
+            return Err(self.failure(&refusal));
+        }
+        Ok(())
     }
 
     fn failure(&self, refusal: &PassRefusal) -> SignInFailure {

@@ -119,50 +119,21 @@ impl TestApp {
         r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
     }
 
-    /// A delegated token for a user, naming the given roles in `wids`, signed with the
-    /// tenant's key. (Interactive sign-in issues these in production; here the test mints
-    /// one so the role rules can be exercised over HTTP.)
-    pub fn user_token(&self, user_id: &str, upn: &str, roles: &[DirectoryRole]) -> String {
+    /// Claims as the token endpoint would write them, for the init client, valid an hour.
+    fn claims(&self, idtyp: &str, sub: &str) -> AccessClaims {
         let now = self.clock.now().timestamp();
-        let claims = AccessClaims {
+        AccessClaims {
             aud: "https://graph.microsoft.com".into(),
             iss: self.state.issuer(),
             iat: now,
             nbf: Some(now),
             exp: now + 3600,
             tid: self.tenant_id.clone(),
-            sub: user_id.into(),
+            sub: sub.into(),
             azp: self.client_id.clone(),
             appid: self.client_id.clone(),
-            idtyp: "user".into(),
+            idtyp: idtyp.into(),
             roles: vec![],
-            oid: Some(user_id.into()),
-            wids: roles.iter().map(|r| r.template_id().to_owned()).collect(),
-            scp: Some("UserAuthenticationMethod.ReadWrite.All".into()),
-            preferred_username: Some(upn.into()),
-            ver: "2.0".into(),
-            jti: uuid::Uuid::new_v4().to_string(),
-            sid: None,
-        };
-        self.state.keys.sign(&claims).unwrap()
-    }
-
-    /// An app-only token for the init client naming only `roles` (its application
-    /// permissions are the intersection of these and what it was granted).
-    pub fn app_token_with_roles(&self, roles: &[&str]) -> String {
-        let now = self.clock.now().timestamp();
-        let claims = AccessClaims {
-            aud: "https://graph.microsoft.com".into(),
-            iss: self.state.issuer(),
-            iat: now,
-            nbf: Some(now),
-            exp: now + 3600,
-            tid: self.tenant_id.clone(),
-            sub: self.client_id.clone(),
-            azp: self.client_id.clone(),
-            appid: self.client_id.clone(),
-            idtyp: "app".into(),
-            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             oid: None,
             wids: vec![],
             scp: None,
@@ -170,6 +141,29 @@ impl TestApp {
             ver: "2.0".into(),
             jti: uuid::Uuid::new_v4().to_string(),
             sid: None,
+        }
+    }
+
+    /// A delegated token for a user, naming the given roles in `wids`, signed with the
+    /// tenant's key but from no session. (Tests that need the real thing sign in: see
+    /// `roles.rs` and `sign_in.rs`.)
+    pub fn user_token(&self, user_id: &str, upn: &str, roles: &[DirectoryRole]) -> String {
+        let claims = AccessClaims {
+            oid: Some(user_id.into()),
+            wids: roles.iter().map(|r| r.template_id().to_owned()).collect(),
+            scp: Some("UserAuthenticationMethod.ReadWrite.All".into()),
+            preferred_username: Some(upn.into()),
+            ..self.claims("user", user_id)
+        };
+        self.state.keys.sign(&claims).unwrap()
+    }
+
+    /// An app-only token for the init client naming only `roles` (its application
+    /// permissions are the intersection of these and what it was granted).
+    pub fn app_token_with_roles(&self, roles: &[&str]) -> String {
+        let claims = AccessClaims {
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            ..self.claims("app", &self.client_id)
         };
         self.state.keys.sign(&claims).unwrap()
     }

@@ -3,8 +3,6 @@
 //! anonymous request with a documented status and media type. `openapi_fuzz.sh` then checks
 //! the running server's answers against it in depth.
 
-use latchkey::startup;
-use latchkey_core::service::InitRequest;
 use latchkey_http::openapi::{ApiDoc, OpenApi as _};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -239,37 +237,10 @@ fn a_pass_code_is_documented_as_a_nullable_string() {
     assert_eq!(types, ["null", "string"].into(), "{tap}");
 }
 
-/// Serves a fresh tenant on port 0; returns the base URL, the tenant id, the admin's id and
-/// the directory to remove afterwards.
-async fn spawn() -> (String, String, String, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("latchkey-openapi-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite:{}", dir.join("latchkey.db").display());
-    let core = startup::core(startup::open_store(&url, true).await.unwrap(), None);
-    let key_file = dir.join("latchkey.key");
-    let (key, _) = latchkey::master_key::read_or_create(&key_file).unwrap();
-    let signing_key = latchkey_http::tokens::generate_signing_key(&key, core.now()).unwrap();
-    let out = core
-        .initialise(
-            InitRequest {
-                domain: "contoso.test".into(),
-                admin_upn: None,
-                signing_key,
-            },
-            &key,
-        )
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = startup::server_state(core, &key_file, &base).await.unwrap();
-    tokio::spawn(latchkey_http::serve(listener, state, std::future::pending()));
-    (base, out.tenant.id.to_string(), out.admin.id.to_string(), dir)
-}
-
 #[tokio::test]
 async fn every_documented_operation_is_routed_under_v1_and_beta() {
-    let (base, tenant, admin, dir) = spawn().await;
+    let app = crate::helpers::TestApp::spawn().await;
+    let (base, tenant, admin) = (app.base.clone(), app.tenant_id.clone(), app.admin_id.clone());
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -341,5 +312,4 @@ async fn every_documented_operation_is_routed_under_v1_and_beta() {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
