@@ -10,7 +10,7 @@
 use crate::error::CoreError;
 use aes_gcm::aead::{Aead, KeyInit};
 use aes_gcm::{Aes256Gcm, Nonce};
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -88,22 +88,54 @@ impl SecretHasher {
             let mut salt_bytes = [0u8; 16];
             getrandom::fill(&mut salt_bytes).map_err(|e| CoreError::Internal(format!("OS random source failed: {e}")))?;
             let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| CoreError::Internal(e.to_string()))?;
-            argon2
-                .hash_password(secret.expose().as_bytes(), &salt)
-                .map(|h| h.to_string())
-                .map_err(|e| CoreError::Internal(format!("argon2: {e}")))
+            let mut out = [0u8; 32];
+            with_blocks(argon2.params().block_count(), |blocks| {
+                argon2.hash_password_into_with_memory(secret.expose().as_bytes(), &salt_bytes, &mut out, blocks)
+            })
+            .map_err(|e| CoreError::Internal(format!("argon2: {e}")))?;
+            let phc = PasswordHash {
+                algorithm: Algorithm::Argon2id.ident(),
+                version: Some(Version::V0x13.into()),
+                params: argon2
+                    .params()
+                    .try_into()
+                    .map_err(|e| CoreError::Internal(format!("argon2 params: {e}")))?,
+                salt: Some(salt.as_salt()),
+                hash: Some(Output::new(&out).map_err(|e| CoreError::Internal(e.to_string()))?),
+            };
+            Ok(phc.to_string())
         })
         .await
     }
 
     /// Checks a secret against a PHC string; the comparison inside is constant-time.
     pub async fn verify(&self, secret: &SecretString, phc: &str) -> Result<bool, CoreError> {
-        let argon2 = self.argon2.clone();
         let secret = secret.clone();
         let phc = phc.to_owned();
         self.run(move || {
-            let parsed = PasswordHash::new(&phc).map_err(|e| CoreError::Internal(format!("stored hash unreadable: {e}")))?;
-            Ok(argon2.verify_password(secret.expose().as_bytes(), &parsed).is_ok())
+            let unreadable = |e: &dyn fmt::Display| CoreError::Internal(format!("stored hash unreadable: {e}"));
+            let parsed = PasswordHash::new(&phc).map_err(|e| unreadable(&e))?;
+            let params = Params::try_from(&parsed).map_err(|e| unreadable(&e))?;
+            let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+                return Err(unreadable(&"no salt or hash"));
+            };
+            let version = parsed
+                .version
+                .map(Version::try_from)
+                .transpose()
+                .map_err(|e| unreadable(&e))?
+                .unwrap_or(Version::V0x13);
+            let algorithm = Algorithm::try_from(parsed.algorithm).map_err(|e| unreadable(&e))?;
+            let argon2 = Argon2::new(algorithm, version, params);
+            let mut salt_buf = [0u8; 64];
+            let salt = salt.decode_b64(&mut salt_buf).map_err(|e| unreadable(&e))?;
+            let mut out = vec![0u8; expected.len()];
+            with_blocks(argon2.params().block_count(), |blocks| {
+                argon2.hash_password_into_with_memory(secret.expose().as_bytes(), salt, &mut out, blocks)
+            })
+            .map_err(|e| unreadable(&e))?;
+            // Output's equality is constant-time (password-hash's ConstantTimeEq).
+            Ok(Output::new(&out).map_err(|e| unreadable(&e))? == expected)
         })
         .await
     }
@@ -140,6 +172,23 @@ impl SecretHasher {
 }
 
 type Job = Box<dyn FnOnce() + Send>;
+
+thread_local! {
+    /// Each hashing thread's Argon2 working memory, allocated once and reused, so memory
+    /// stays at one block set per thread instead of growing allocator arenas.
+    static BLOCKS: std::cell::RefCell<Vec<argon2::Block>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with `count` Argon2 blocks of this thread's reusable memory.
+fn with_blocks<T>(count: usize, f: impl FnOnce(&mut [argon2::Block]) -> T) -> T {
+    BLOCKS.with(|cell| {
+        let mut blocks = cell.borrow_mut();
+        if blocks.len() < count {
+            blocks.resize(count, argon2::Block::default());
+        }
+        f(&mut blocks[..count])
+    })
+}
 
 /// The hashing threads; they stop when the last `SecretHasher` clone is dropped.
 struct HashPool {
