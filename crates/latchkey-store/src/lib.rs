@@ -13,7 +13,7 @@ mod sign_in;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use latchkey_core::audit::AuditRecord;
-use latchkey_core::directory::{FilterOp, Group, Page, RoleAssignment, User, UserField, UserFilter};
+use latchkey_core::directory::{DirectoryRole, FilterOp, Group, Page, RoleAssignment, User, UserField, UserFilter};
 use latchkey_core::ids::{AppId, ApplicationObjectId, GroupId, PassId, RoleAssignmentId, UserId};
 use latchkey_core::pass::TemporaryAccessPass;
 use latchkey_core::policy::TapPolicy;
@@ -324,6 +324,12 @@ fn user_where(filters: &[UserFilter]) -> (String, Vec<String>) {
 const USER_COLUMNS: &str = "id, upn, display_name, mail, user_type, origin, account_enabled, password_hash, password_set_at, created_at";
 const USER_BY_ID: &str = "SELECT id, upn, display_name, mail, user_type, origin, account_enabled, password_hash, password_set_at, created_at FROM users WHERE id = $1";
 const USER_BY_UPN: &str = "SELECT id, upn, display_name, mail, user_type, origin, account_enabled, password_hash, password_set_at, created_at FROM users WHERE upn_normalized = $1";
+const USER_WITH_PASS: &str = "SELECT u.id, u.upn, u.display_name, u.mail, u.user_type, u.origin, u.account_enabled, u.password_hash, u.password_set_at, u.created_at,
+        p.id AS pass_id, p.created_at AS pass_created_at, p.start_at AS pass_start_at, p.lifetime_minutes AS pass_lifetime_minutes,
+        p.is_usable_once AS pass_is_usable_once, p.used_at AS pass_used_at, p.code_hash AS pass_code_hash
+    FROM users u LEFT JOIN passes p ON p.user_id = u.id WHERE u.id = $1";
+const GROUPS_AND_ROLES: &str = "SELECT 'g' AS kind, group_id AS value FROM group_members WHERE user_id = $1
+    UNION ALL SELECT 'r' AS kind, role_template AS value FROM role_assignments WHERE principal_id = $1";
 const PASS_COLUMNS: &str = "id, user_id, created_at, start_at, lifetime_minutes, is_usable_once, used_at, code_hash";
 
 impl SqlStore {
@@ -491,34 +497,33 @@ impl Store for SqlStore {
     }
 
     async fn find_user_auth_state(&self, id: UserId) -> StoreResult<Option<UserAuthState>> {
+        // Two statements rather than four: this read sits under every pass and sign-in
+        // request. The user and their pass come from one statement, so they agree.
         let id_s = id.to_string();
-        // Reads outside a transaction: each is a point lookup, and the callers tolerate a
-        // change landing between them exactly as they would one landing just after.
-        let Some(user) = self.find_user(id).await? else { return Ok(None) };
-        let pass = sqlx::query(AssertSqlSafe(format!("SELECT {PASS_COLUMNS} FROM passes WHERE user_id = $1")))
+        let Some(row) = sqlx::query(USER_WITH_PASS)
             .bind(id_s.clone())
             .fetch_optional(&self.pool)
             .await
             .map_err(backend_err)?
-            .as_ref()
-            .map(rows::pass)
-            .transpose()?;
-        let groups = sqlx::query("SELECT group_id FROM group_members WHERE user_id = $1")
-            .bind(id_s.clone())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend_err)?
-            .iter()
-            .map(|r| r.id::<GroupId>("group_id"))
-            .collect::<StoreResult<Vec<_>>>()?;
-        let roles = sqlx::query("SELECT role_template FROM role_assignments WHERE principal_id = $1")
+        else {
+            return Ok(None);
+        };
+        let user = rows::user(&row)?;
+        let pass = rows::joined_pass(&row, id)?;
+        let mut groups = Vec::new();
+        let mut roles = Vec::new();
+        for r in sqlx::query(GROUPS_AND_ROLES)
             .bind(id_s)
             .fetch_all(&self.pool)
             .await
             .map_err(backend_err)?
-            .iter()
-            .map(rows::role)
-            .collect::<StoreResult<Vec<_>>>()?;
+        {
+            if r.text("kind")? == "g" {
+                groups.push(r.id::<GroupId>("value")?);
+            } else {
+                roles.push(DirectoryRole::find(&r.text("value")?).ok_or_else(|| StoreError::Backend("stored role is malformed".into()))?);
+            }
+        }
         Ok(Some(UserAuthState { user, pass, groups, roles }))
     }
 

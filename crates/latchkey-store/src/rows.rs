@@ -123,6 +123,21 @@ pub fn pass(r: &AnyRow) -> StoreResult<TemporaryAccessPass> {
     })
 }
 
+/// The pass columns of `USER_WITH_PASS` (prefixed `pass_`), absent when the user has none.
+pub fn joined_pass(r: &AnyRow, user_id: latchkey_core::ids::UserId) -> StoreResult<Option<TemporaryAccessPass>> {
+    let Some(id) = r.opt_text("pass_id")? else { return Ok(None) };
+    Ok(Some(TemporaryAccessPass {
+        id: crate::parse_id(&id, "pass_id")?,
+        user_id,
+        created_at: r.time("pass_created_at")?,
+        start_at: r.time("pass_start_at")?,
+        lifetime_in_minutes: u32::try_from(r.int("pass_lifetime_minutes")?).map_err(|_| corrupt("lifetime"))?,
+        is_usable_once: r.int("pass_is_usable_once")? != 0,
+        used_at: r.opt_time("pass_used_at")?,
+        code_hash: r.text("pass_code_hash")?,
+    }))
+}
+
 pub fn tenant(r: &AnyRow) -> StoreResult<Tenant> {
     Ok(Tenant {
         id: r.id("id")?,
