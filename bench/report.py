@@ -112,7 +112,8 @@ def main():
       f"{meta.get('threads', '?')} threads {fmt_rate(fnum(meta.get('keyring_verify_per_s_nt')))}/s")
     w(f"  RS256 signature + claims check uncached (jsonwebtoken as built, 2048-bit):      "
       f"1 thread {fmt_rate(fnum(meta.get('rs256_per_s_1t')))}/s ({meta.get('rs256_us', '?')} µs), "
-      f"{meta.get('threads', '?')} threads {fmt_rate(fnum(meta.get('rs256_per_s_nt')))}/s")
+      f"{meta.get('threads', '?')} threads {fmt_rate(fnum(meta.get('rs256_per_s_nt')))}/s; "
+      f"{meta.get('rs256_cpu_us', '?')} µs CPU each")
     w(f"  the same token parsed (base64 + JSON) without any signature check:            "
       f"1 thread {fmt_rate(fnum(meta.get('decode_nosig_per_s_1t')))}/s")
     w("")

@@ -436,6 +436,9 @@ struct Stats {
     /// Sign-ins: summed time of each step (authorize, login page, user name, pass,
     /// code exchange) over the counted sign-ins, in microseconds.
     steps_us: [u64; 5],
+    /// Operations that succeeded or were refused at any time, warm-up included (to divide
+    /// the CPU a whole run used by).
+    answered_all: u64,
 }
 
 struct Clock {
@@ -460,6 +463,9 @@ impl Clock {
 /// measured window (so long-latency operations under a flood are counted too).
 fn record(stats: &RefCell<Stats>, clock: &Clock, t0: Instant, outcome: Result<bool, String>, status: Option<u16>) {
     let now = Instant::now();
+    if outcome.is_ok() {
+        stats.borrow_mut().answered_all += 1;
+    }
     if now < clock.measure_from || now > clock.end {
         return;
     }
@@ -530,6 +536,7 @@ fn report(name: &str, stats: &Stats, load: &Load, cpu0: f64, rss_peak: u64, pid:
     };
     println!("{name}_per_s={:.1}", stats.ok as f64 / load.seconds);
     println!("{name}_ok={}", stats.ok);
+    println!("{name}_answered_all={}", stats.answered_all);
     println!("{name}_fail={}", stats.fail);
     println!("{name}_errors={}", stats.errors);
     println!("{name}_p50_ms={:.1}", pct(0.5));

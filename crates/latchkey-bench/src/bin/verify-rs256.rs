@@ -12,7 +12,8 @@
 //! Usage: `verify-rs256 [--seconds 3] [--threads N]`
 //!
 //! Prints `key=value` lines: `keyring_verify_per_s_1t`, `keyring_verify_per_s_nt`,
-//! `rs256_per_s_1t`, `rs256_per_s_nt`, `rs256_us`, `decode_nosig_per_s_1t`, `threads`.
+//! `rs256_per_s_1t`, `rs256_per_s_nt`, `rs256_us`, `rs256_cpu_us` (CPU time per uncached
+//! check), `decode_nosig_per_s_1t`, `threads`.
 
 use anyhow::anyhow;
 use clap::Parser;
@@ -97,7 +98,14 @@ fn main() -> anyhow::Result<()> {
         }
     };
     let rs256_1 = latchkey_bench::rate(1, duration, rs256.clone())?;
+    let cpu0 = latchkey_bench::process_cpu_seconds();
+    let started = std::time::Instant::now();
     let rs256_n = latchkey_bench::rate(threads, duration, rs256)?;
+    // CPU time per check: unlike checks/s, hardly changed by other processes on the machine.
+    let rs256_cpu_us = match (cpu0, latchkey_bench::process_cpu_seconds()) {
+        (Some(a), Some(b)) => Some((b - a) * 1e6 / (rs256_n * started.elapsed().as_secs_f64()).max(1.0)),
+        _ => None,
+    };
 
     // The same token parsed (header, base64, JSON claims) without any signature check.
     let nosig = {
@@ -116,6 +124,9 @@ fn main() -> anyhow::Result<()> {
     println!("rs256_per_s_1t={rs256_1:.0}");
     println!("rs256_per_s_nt={rs256_n:.0}");
     println!("rs256_us={:.1}", 1e6 / rs256_1);
+    if let Some(us) = rs256_cpu_us {
+        println!("rs256_cpu_us={us:.1}");
+    }
     println!("decode_nosig_per_s_1t={nosig:.0}");
     println!("threads={threads}");
     Ok(())
