@@ -119,7 +119,7 @@ def main():
     w("")
 
     w("Requests/s against a baseline measured in the same round")
-    hdr = (f"  {'request':<44} {'backend':<9} {'users':>9}  {'req/s':<22} {'baseline':<30} "
+    hdr = (f"  {'request':<44} {'backend':<9} {'users':>9}  {'req/s':<22} {'baseline':<32} "
            f"{'ratio':<22} {'goal':<6} {'other':>5}")
     w(hdr)
     w("  " + "-" * (len(hdr) - 2))
@@ -130,7 +130,7 @@ def main():
             if sum(vals(d, "get_non2xx")) > 0 or sum(vals(d, "get_sockerr")) > 0:
                 flag = f"  !! {sum(vals(d, 'get_non2xx')):.0f} non-2xx, {sum(vals(d, 'get_sockerr')):.0f} socket errors"
             w(f"  {'GET /v1.0/users/{id}/authentication/methods':<44} {be:<9} {n:>9,}  {fmt_spread(d, 'get_rps'):<22} "
-              f"{'hello ' + fmt_spread(d, 'hello_rps'):<30} {fmt_ratio(paired(d, 'get_rps', d, 'hello_rps')):<22} "
+              f"{'hello ' + fmt_spread(d, 'hello_rps'):<32} {fmt_ratio(paired(d, 'get_rps', d, 'hello_rps')):<22} "
               f"{'>= 0.5':<6} {fmt_pct(med(d, 'get_foreign')):>4}{flag}")
         for n in (small, large):
             d = per.get((be, n), {})
@@ -138,7 +138,7 @@ def main():
             if sum(vals(d, "post_non2xx")) > 0 or sum(vals(d, "post_sockerr")) > 0:
                 flag = f"  !! {sum(vals(d, 'post_non2xx')):.0f} non-2xx, {sum(vals(d, 'post_sockerr')):.0f} socket errors"
             w(f"  {'POST .../temporaryAccessPassMethods':<44} {be:<9} {n:>9,}  {fmt_spread(d, 'post_rps'):<22} "
-              f"{'argon2 ' + fmt_spread(d, 'argon2_rps'):<30} {fmt_ratio(paired(d, 'post_rps', d, 'argon2_rps')):<22} "
+              f"{'argon2 ' + fmt_spread(d, 'argon2_rps'):<32} {fmt_ratio(paired(d, 'post_rps', d, 'argon2_rps')):<22} "
               f"{'':<6} {fmt_pct(med(d, 'post_foreign')):>4}{flag}")
     w("  (argon2 = raw Argon2id hashes/s, m=19456 KiB t=2 p=1, one per core, measured just before the")
     w("   POST round: every pass creation costs one such hash, so it is the ceiling)")
