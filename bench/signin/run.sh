@@ -260,7 +260,7 @@ col() { local pre=$1 key=$2 r out=(); for r in $(seq "$ROUNDS"); do out+=("$(f "
   echo "latchkey sign-in / token benchmark   $(date -u +%Y-%m-%dT%H:%M:%SZ)   $NCPU cores, $(uname -r), git $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- crates 2>/dev/null || echo '+changes')"
   echo "QUICK=$QUICK ROUNDS=$ROUNDS SLICE=${SLICE}s USERS=$USERS; conns: sign-in $CONNS, grants $TOKEN_CONNS, flood $FLOOD_CONNS; SQLite; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "Each round measures the baseline and the subjects back to back; ratios are per round, then the median [range]."
-  echo "other = % of the machine used by other processes during the slice / in the second before it (baselines: before only)."
+  echo "other = % of the machine used by other processes during the slice / in the second before it."
   echo
   echo "1. TAP sign-in end to end (authorize -> login page -> user name -> pass -> 303 with code) vs Argon2id verify ($NCPU threads)"
   printf "  %-6s %16s %12s %8s   %s\n" round "argon2id/s" "sign-ins/s" ratio "other: argon2 before | sign-in | argon2 after"
