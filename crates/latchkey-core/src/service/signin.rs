@@ -195,7 +195,7 @@ impl Latchkey {
     /// is no pass), so timing tells nothing; only a correct code learns why a pass cannot
     /// be used. A one-time pass is consumed atomically: of concurrent attempts exactly one
     /// wins.
-    #[tracing::instrument(skip_all, err(Debug))]
+    #[tracing::instrument(skip_all)]
     pub async fn sign_in_with_pass(&self, username: &str, code: &SecretString, ctx: &SignInContext) -> Result<SignedIn, SignInFailure> {
         let method = Some(SignInMethod::TemporaryAccessPass);
         let state = match self.resolve_user(username).await {
@@ -261,7 +261,7 @@ impl Latchkey {
     }
 
     /// Signs in with a password (a pass does not replace it: seed 001).
-    #[tracing::instrument(skip_all, err(Debug))]
+    #[tracing::instrument(skip_all)]
     pub async fn sign_in_with_password(
         &self,
         username: &str,
