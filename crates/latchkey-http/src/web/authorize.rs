@@ -228,6 +228,30 @@ async fn finish(state: &AppState, session: &Session, request: &AuthRequest, sess
 #[derive(serde::Deserialize)]
 pub struct LoginQuery {
     request: Option<String>,
+    /// Where to go after signing in without an application (a path on this server).
+    next: Option<String>,
+    /// Pre-fills the user name (e.g. from a pass delivery link); never a secret.
+    username: Option<String>,
+}
+
+/// A return path after sign-in, kept only when it is a path on this server: an
+/// attacker-supplied `next=https://evil.example` or `//evil.example` is dropped.
+#[must_use]
+pub fn local_path(next: Option<&str>) -> Option<String> {
+    let n = next?;
+    let ok = n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.starts_with("/\\")
+        && n.len() <= 512
+        && n.chars().all(|c| c.is_ascii_graphic());
+    ok.then(|| n.to_owned())
+}
+
+/// The login page URL that returns to `next` afterwards.
+#[must_use]
+pub fn login_then(state: &AppState, next: &str) -> String {
+    let q: String = form_urlencoded::Serializer::new(String::new()).append_pair("next", next).finish();
+    format!("/{}/login?{q}", state.tenant.id)
 }
 
 async fn app_name(state: &AppState, request: Option<&AuthRequest>) -> Option<String> {
@@ -244,6 +268,7 @@ async fn app_name(state: &AppState, request: Option<&AuthRequest>) -> Option<Str
 struct Render<'a> {
     step: &'a str,
     request: Option<&'a AuthRequest>,
+    next: Option<String>,
     username: Option<String>,
     error: Option<String>,
     switch_to: Option<&'a str>,
@@ -265,6 +290,7 @@ async fn render(state: &AppState, headers: &HeaderMap, r: Render<'_>) -> Respons
         restart: &restart,
         csrf: &csrf,
         request: r.request.map(|q| q.id.as_str()),
+        next: r.next,
         step: r.step,
         username: r.username,
         error: r.error,
@@ -294,7 +320,10 @@ pub async fn login_page(
             None,
         );
     }
-    let request_id = query.ok().and_then(|Query(q)| q.request);
+    let (request_id, next, prefill) = match query {
+        Ok(Query(q)) => (q.request, local_path(q.next.as_deref()), q.username),
+        Err(_) => (None, None, None),
+    };
     let request = match &request_id {
         Some(id) => match state.core.authorization_request(id).await {
             Ok(Some(r)) => Some(r),
@@ -303,13 +332,18 @@ pub async fn login_page(
         },
         None => None,
     };
-    let username = request.as_ref().and_then(|r| r.login_hint.clone());
+    let username = request
+        .as_ref()
+        .and_then(|r| r.login_hint.clone())
+        .or(prefill)
+        .filter(|u| u.len() <= 256);
     render(
         &state,
         &headers,
         Render {
             step: "username",
             request: request.as_ref(),
+            next,
             username,
             error: None,
             switch_to: None,
@@ -400,6 +434,7 @@ pub async fn login_submit(
             Render {
                 step: "username",
                 request: request.as_ref(),
+                next: local_path(form.get("next").map(String::as_str)),
                 username: None,
                 error: Some("Enter your user name.".into()),
                 switch_to: None,
@@ -409,6 +444,7 @@ pub async fn login_submit(
         .await;
     };
     let r = request.as_ref();
+    let next = local_path(form.get("next").map(String::as_str));
     match step {
         "username" | "switch" => {
             let discovery = match state.core.discover(&username, &ctx).await {
@@ -426,6 +462,7 @@ pub async fn login_submit(
                         Render {
                             step: "tap",
                             request: r,
+                            next: next.clone(),
                             username: Some(username),
                             error: None,
                             switch_to,
@@ -449,6 +486,7 @@ pub async fn login_submit(
                         Render {
                             step: "password",
                             request: r,
+                            next: next.clone(),
                             username: Some(username),
                             error: None,
                             switch_to,
@@ -473,7 +511,7 @@ pub async fn login_submit(
                     match r {
                         Some(request) => finish(&state, &signed_in.session, request, Some(c)).await,
                         None => {
-                            let mut resp = Redirect::to("/whoami").into_response();
+                            let mut resp = Redirect::to(next.as_deref().unwrap_or("/whoami")).into_response();
                             resp.headers_mut().append(header::SET_COOKIE, c);
                             resp
                         }
@@ -489,6 +527,7 @@ pub async fn login_submit(
                         Render {
                             step,
                             request: r,
+                            next: next.clone(),
                             username: Some(username),
                             error: Some(failure.message),
                             switch_to: None,
@@ -633,6 +672,15 @@ pub async fn home(State(state): State<AppState>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn return_paths_stay_on_this_server() {
+        assert_eq!(local_path(Some("/mysecurityinfo")).as_deref(), Some("/mysecurityinfo"));
+        assert_eq!(local_path(Some("/devicelogin?code=AB")).as_deref(), Some("/devicelogin?code=AB"));
+        for hostile in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/a b", ""] {
+            assert_eq!(local_path(Some(hostile)), None, "{hostile}");
+        }
+    }
 
     #[test]
     fn repeated_parameters_are_refused() {

@@ -10,6 +10,7 @@ pub struct LoginPage<'a> {
     pub restart: &'a str,
     pub csrf: &'a str,
     pub request: Option<&'a str>,
+    pub next: Option<String>,
     pub step: &'a str,
     pub username: Option<String>,
     pub error: Option<String>,
