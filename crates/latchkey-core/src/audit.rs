@@ -12,6 +12,7 @@ pub mod activity {
     pub const ADMIN_REGISTERED_SECURITY_INFO: &str = "Admin registered security info";
     pub const ADMIN_DELETED_SECURITY_INFO: &str = "Admin deleted security info";
     pub const USER_DELETED_SECURITY_INFO: &str = "User deleted security info";
+    pub const USER_REGISTERED_SECURITY_INFO: &str = "User registered security info";
     pub const UPDATE_POLICY: &str = "Update authentication methods policy";
     pub const RESET_POLICY: &str = "Reset authentication methods policy";
     pub const ADD_USER: &str = "Add user";

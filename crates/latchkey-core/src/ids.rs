@@ -76,6 +76,8 @@ guid_id!(/// An audit record.
     AuditId);
 guid_id!(/// A password credential (client secret) of an application.
     SecretKeyId);
+guid_id!(/// A registered passkey or authenticator app (Graph's authentication method id).
+    MethodId);
 
 /// The id a directory object can carry in places that accept users or groups alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

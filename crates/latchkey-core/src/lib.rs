@@ -9,6 +9,7 @@ pub mod clock;
 pub mod directory;
 pub mod error;
 pub mod ids;
+pub mod methods;
 pub mod pass;
 pub mod policy;
 pub mod secrets;

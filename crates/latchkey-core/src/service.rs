@@ -19,7 +19,9 @@ use std::sync::Arc;
 
 mod applications;
 mod domains;
+mod security_info;
 mod signin;
+pub use security_info::{AuthenticatorChallenge, Authenticators, MAX_METHOD_NAME, PasskeyChallenge, SecurityInfo};
 pub use signin::{Discovery, Grant, GrantError, SignInContext, SignInFailure, SignedIn, pkce_matches};
 
 /// A page of results and whether more follow.
@@ -63,6 +65,7 @@ pub struct IssuedPass {
 pub struct AuthMethods {
     pub password_set_at: Option<Option<DateTime<Utc>>>,
     pub pass: Option<PassView>,
+    pub strong: crate::methods::StrongMethods,
 }
 
 /// A new user, as `POST /users` or the CLI asks for one.
@@ -123,12 +126,18 @@ pub struct Latchkey {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     hasher: SecretHasher,
+    authenticators: Option<Arc<security_info::Authenticators>>,
 }
 
 impl Latchkey {
     #[must_use]
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, hasher: SecretHasher) -> Self {
-        Self { store, clock, hasher }
+        Self {
+            store,
+            clock,
+            hasher,
+            authenticators: None,
+        }
     }
 
     #[must_use]
@@ -975,6 +984,7 @@ impl Latchkey {
         Ok(AuthMethods {
             password_set_at: state.user.password_hash.as_ref().map(|_| state.user.password_set_at),
             pass,
+            strong: self.strong_methods(state.user.id).await?,
         })
     }
 

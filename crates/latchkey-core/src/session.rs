@@ -19,6 +19,11 @@ pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::hours(1);
 pub enum SignInMethod {
     TemporaryAccessPass,
     Password,
+    Passkey,
+    /// A code from an authenticator app (TOTP) on its own.
+    AuthenticatorApp,
+    /// A password, then a code from an authenticator app.
+    PasswordAndAuthenticatorApp,
 }
 
 impl SignInMethod {
@@ -28,6 +33,9 @@ impl SignInMethod {
         match self {
             Self::TemporaryAccessPass => "Temporary Access Pass",
             Self::Password => "Password",
+            Self::Passkey => "Passkey",
+            Self::AuthenticatorApp => "OATH verification code",
+            Self::PasswordAndAuthenticatorApp => "Password, OATH verification code",
         }
     }
     /// The RFC 8176 `amr` values for the ID token. A pass is a strong, multifactor-grade
@@ -37,6 +45,10 @@ impl SignInMethod {
         match self {
             Self::TemporaryAccessPass => &["otp", "mfa"],
             Self::Password => &["pwd"],
+            // RFC 8176: a hardware-bound key with user verification.
+            Self::Passkey => &["hwk", "user", "mfa"],
+            Self::AuthenticatorApp => &["otp"],
+            Self::PasswordAndAuthenticatorApp => &["pwd", "otp", "mfa"],
         }
     }
     #[must_use]
@@ -44,6 +56,9 @@ impl SignInMethod {
         match self {
             Self::TemporaryAccessPass => "tap",
             Self::Password => "password",
+            Self::Passkey => "passkey",
+            Self::AuthenticatorApp => "otp",
+            Self::PasswordAndAuthenticatorApp => "password+otp",
         }
     }
     #[must_use]
@@ -51,6 +66,9 @@ impl SignInMethod {
         match s {
             "tap" => Some(Self::TemporaryAccessPass),
             "password" => Some(Self::Password),
+            "passkey" => Some(Self::Passkey),
+            "otp" => Some(Self::AuthenticatorApp),
+            "password+otp" => Some(Self::PasswordAndAuthenticatorApp),
             _ => None,
         }
     }

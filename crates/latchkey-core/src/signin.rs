@@ -28,18 +28,32 @@ pub enum Prompt {
     TemporaryAccessPass,
     /// A federated domain without a usable pass: send the person to their provider.
     Federated { passive_sign_in_uri: String },
+    /// A registered passkey: ask for it (the strongest method a person holds).
+    Passkey,
+    /// An authenticator app and no passkey: ask for its code.
+    AuthenticatorApp,
     /// Otherwise the password.
     Password,
 }
 
-/// Why no pass prompt was shown, for the sign-in log.
+/// Which passwordless methods a person holds, as discovery sees them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Held {
+    pub passkey: bool,
+    pub authenticator_app: bool,
+}
+
+/// Home-realm discovery: a usable pass first (even over federation), then federation,
+/// then the strongest registered method, then the password.
 #[must_use]
-pub fn choose_prompt(pass_usable: bool, federation: Option<&str>) -> Prompt {
+pub fn choose_prompt(pass_usable: bool, federation: Option<&str>, held: Held) -> Prompt {
     match (pass_usable, federation) {
         (true, _) => Prompt::TemporaryAccessPass,
         (false, Some(uri)) => Prompt::Federated {
             passive_sign_in_uri: uri.to_owned(),
         },
+        (false, None) if held.passkey => Prompt::Passkey,
+        (false, None) if held.authenticator_app => Prompt::AuthenticatorApp,
         (false, None) => Prompt::Password,
     }
 }
@@ -213,14 +227,37 @@ mod tests {
 
     #[test]
     fn a_usable_pass_wins_over_federation_and_password() {
-        assert_eq!(choose_prompt(true, Some("https://adfs.example/ls")), Prompt::TemporaryAccessPass);
+        let none = Held::default();
+        let both = Held {
+            passkey: true,
+            authenticator_app: true,
+        };
         assert_eq!(
-            choose_prompt(false, Some("https://adfs.example/ls")),
+            choose_prompt(true, Some("https://adfs.example/ls"), both),
+            Prompt::TemporaryAccessPass
+        );
+        assert_eq!(
+            choose_prompt(false, Some("https://adfs.example/ls"), none),
             Prompt::Federated {
                 passive_sign_in_uri: "https://adfs.example/ls".into()
             }
         );
-        assert_eq!(choose_prompt(false, None), Prompt::Password);
+        assert_eq!(choose_prompt(false, None, none), Prompt::Password);
+    }
+
+    #[test]
+    fn without_a_pass_the_strongest_registered_method_is_asked_for() {
+        let app_only = Held {
+            passkey: false,
+            authenticator_app: true,
+        };
+        let both = Held {
+            passkey: true,
+            authenticator_app: true,
+        };
+        assert_eq!(choose_prompt(false, None, both), Prompt::Passkey);
+        assert_eq!(choose_prompt(false, None, app_only), Prompt::AuthenticatorApp);
+        assert_eq!(choose_prompt(true, None, both), Prompt::TemporaryAccessPass);
     }
 
     #[test]

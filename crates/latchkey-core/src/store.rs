@@ -7,7 +7,8 @@
 
 use crate::audit::AuditRecord;
 use crate::directory::{Group, Page, RoleAssignment, User, UserFilter};
-use crate::ids::{AppId, ApplicationObjectId, GroupId, PassId, RoleAssignmentId, UserId};
+use crate::ids::{AppId, ApplicationObjectId, GroupId, MethodId, PassId, RoleAssignmentId, UserId};
+use crate::methods::{Ceremony, Fido2Method, SoftwareOathMethod};
 use crate::pass::TemporaryAccessPass;
 use crate::policy::TapPolicy;
 use crate::session::{AuthRequest, AuthorizationCode, Domain, Redemption, RefreshToken, Rotation, Session, SignInRecord};
@@ -173,4 +174,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Adds a secret to the application with this appId; `NotFound` if there is none,
     /// `Conflict` if the key id is taken.
     async fn add_client_secret(&self, app_id: AppId, secret: &ClientSecret, audit: &AuditRecord) -> StoreResult<()>;
+
+    // --- passkeys and authenticator apps (My Security Info) ---------------------------
+    /// `Conflict` if the credential id is registered already.
+    async fn insert_fido2_method(&self, method: &Fido2Method, audit: &AuditRecord) -> StoreResult<()>;
+    /// The user's passkeys, oldest first.
+    async fn list_fido2_methods(&self, user: UserId) -> StoreResult<Vec<Fido2Method>>;
+    async fn find_fido2_by_credential_id(&self, credential_id: &str) -> StoreResult<Option<Fido2Method>>;
+    /// Saves the credential after a sign-in (its signature counter) and when it was used.
+    async fn record_fido2_use(&self, id: MethodId, passkey: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// `NotFound` unless the user holds this passkey.
+    async fn delete_fido2_method(&self, user: UserId, id: MethodId, audit: &AuditRecord) -> StoreResult<()>;
+    async fn insert_software_oath_method(&self, method: &SoftwareOathMethod, audit: &AuditRecord) -> StoreResult<()>;
+    /// The user's authenticator apps, oldest first.
+    async fn list_software_oath_methods(&self, user: UserId) -> StoreResult<Vec<SoftwareOathMethod>>;
+    /// Records `step` as used if, and only if, it is later than the last used one: of
+    /// concurrent sign-ins with the same code exactly one gets `true`.
+    async fn use_totp_step(&self, id: MethodId, step: i64) -> StoreResult<bool>;
+    /// `NotFound` unless the user holds this authenticator app.
+    async fn delete_software_oath_method(&self, user: UserId, id: MethodId, audit: &AuditRecord) -> StoreResult<()>;
+    async fn insert_ceremony(&self, ceremony: &Ceremony) -> StoreResult<()>;
+    /// Removes and returns the ceremony: a challenge can be answered once.
+    async fn take_ceremony(&self, id: Uuid) -> StoreResult<Option<Ceremony>>;
+    /// Deletes ceremonies that expired before `now`.
+    async fn purge_ceremonies(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 }

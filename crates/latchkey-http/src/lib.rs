@@ -10,6 +10,7 @@ pub mod error;
 pub mod graph;
 pub mod oauth;
 pub mod openapi;
+pub mod qr;
 pub mod rate_limit;
 pub mod tokens;
 pub mod web;
@@ -43,6 +44,18 @@ pub struct AppState {
 impl AppState {
     #[must_use]
     pub fn new(core: Latchkey, keys: KeyRing, tenant: Tenant, public_url: &str) -> Self {
+        let relying_party = match latchkey_core::methods::RelyingParty::from_public_url(public_url, &tenant.display_name) {
+            Ok(rp) => Some(rp),
+            Err(e) => {
+                tracing::warn!("passkeys are off: {e}");
+                None
+            }
+        };
+        let core = core.with_authenticators(latchkey_core::service::Authenticators {
+            relying_party,
+            master_key: keys.master_key().clone(),
+            issuer: tenant.primary_domain.clone(),
+        });
         Self {
             core,
             keys: Arc::new(keys),

@@ -103,6 +103,12 @@ impl std::fmt::Debug for KeyRing {
 impl KeyRing {
     /// Opens stored keys (newest first), leaving out keys retired longer ago than the
     /// grace period. A wrong master key is a clear error.
+    /// The master key the ring was opened with (it also seals TOTP seeds).
+    #[must_use]
+    pub const fn master_key(&self) -> &MasterKey {
+        &self.master_key
+    }
+
     pub fn open(records: &[SigningKeyRecord], master_key: &MasterKey, now: DateTime<Utc>) -> Result<Self, CoreError> {
         let keys = Self::open_keys(records, master_key, now)?;
         Ok(Self {

@@ -7,6 +7,7 @@
 //! Where the two differ (how a write transaction starts, connection pragmas) the
 //! difference lives in [`Backend`], not in the queries.
 
+mod methods;
 mod rows;
 mod sign_in;
 
@@ -14,7 +15,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use latchkey_core::audit::AuditRecord;
 use latchkey_core::directory::{DirectoryRole, FilterOp, Group, Page, RoleAssignment, User, UserField, UserFilter};
-use latchkey_core::ids::{AppId, ApplicationObjectId, GroupId, PassId, RoleAssignmentId, UserId};
+use latchkey_core::ids::{AppId, ApplicationObjectId, GroupId, MethodId, PassId, RoleAssignmentId, UserId};
+use latchkey_core::methods::{Ceremony, Fido2Method, SoftwareOathMethod};
 use latchkey_core::pass::TemporaryAccessPass;
 use latchkey_core::policy::TapPolicy;
 use latchkey_core::session::{AuthRequest, AuthorizationCode, Domain, Redemption, RefreshToken, Rotation, Session, SignInRecord};
@@ -935,6 +937,51 @@ impl Store for SqlStore {
             insert_secret_row(tx, app_id, secret).await
         })
         .await
+    }
+
+    async fn insert_fido2_method(&self, method: &Fido2Method, audit: &AuditRecord) -> StoreResult<()> {
+        methods::insert_fido2(&self.pool, self.backend.begin_write(), method, audit).await
+    }
+    async fn list_fido2_methods(&self, user: UserId) -> StoreResult<Vec<Fido2Method>> {
+        methods::list_fido2(&self.pool, user).await
+    }
+    async fn find_fido2_by_credential_id(&self, credential_id: &str) -> StoreResult<Option<Fido2Method>> {
+        methods::find_fido2_by_credential_id(&self.pool, credential_id).await
+    }
+    async fn record_fido2_use(&self, id: MethodId, passkey: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        methods::record_fido2_use(&self.pool, id, passkey, at).await
+    }
+    async fn delete_fido2_method(&self, user: UserId, id: MethodId, audit: &AuditRecord) -> StoreResult<()> {
+        methods::delete_method(&self.pool, self.backend.begin_write(), methods::Table::Fido2, user, id, audit).await
+    }
+    async fn insert_software_oath_method(&self, method: &SoftwareOathMethod, audit: &AuditRecord) -> StoreResult<()> {
+        methods::insert_oath(&self.pool, self.backend.begin_write(), method, audit).await
+    }
+    async fn list_software_oath_methods(&self, user: UserId) -> StoreResult<Vec<SoftwareOathMethod>> {
+        methods::list_oath(&self.pool, user).await
+    }
+    async fn use_totp_step(&self, id: MethodId, step: i64) -> StoreResult<bool> {
+        methods::use_totp_step(&self.pool, id, step).await
+    }
+    async fn delete_software_oath_method(&self, user: UserId, id: MethodId, audit: &AuditRecord) -> StoreResult<()> {
+        methods::delete_method(
+            &self.pool,
+            self.backend.begin_write(),
+            methods::Table::SoftwareOath,
+            user,
+            id,
+            audit,
+        )
+        .await
+    }
+    async fn insert_ceremony(&self, ceremony: &Ceremony) -> StoreResult<()> {
+        methods::insert_ceremony(&self.pool, ceremony).await
+    }
+    async fn take_ceremony(&self, id: Uuid) -> StoreResult<Option<Ceremony>> {
+        methods::take_ceremony(&self.pool, id).await
+    }
+    async fn purge_ceremonies(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+        methods::purge_ceremonies(&self.pool, now).await
     }
 }
 

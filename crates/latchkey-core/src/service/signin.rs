@@ -11,7 +11,7 @@ use crate::session::{
     AUTH_REQUEST_LIFETIME, AuthRequest, AuthorizationCode, CODE_LIFETIME, Redemption, RefreshToken, Rotation, Session, SignInMethod,
     SignInRecord, sign_in_error,
 };
-use crate::signin::{ONE_TIME_REGISTRATION_WINDOW, PassRefusal, Prompt, Throttle, check_pass, choose_prompt, session_expiry};
+use crate::signin::{Held, PassRefusal, Prompt, Throttle, check_pass, choose_prompt, session_expiry};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -32,6 +32,8 @@ pub struct Discovery {
     /// The user, when the name is known and the account enabled.
     pub user: Option<User>,
     pub prompt: Prompt,
+    /// The passwordless methods the user holds (to offer them as alternatives).
+    pub held: Held,
 }
 
 /// A successful sign-in: the session and the cookie token that names it (shown once).
@@ -117,7 +119,7 @@ pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
 }
 
 impl Latchkey {
-    async fn log_sign_in(
+    pub(super) async fn log_sign_in(
         &self,
         ctx: &SignInContext,
         user: Option<&User>,
@@ -153,6 +155,7 @@ impl Latchkey {
             return Ok(Discovery {
                 user: None,
                 prompt: Prompt::Password,
+                held: Held::default(),
             });
         };
         let state = self
@@ -185,9 +188,15 @@ impl Latchkey {
             .find_domain(user.user_principal_name.domain())
             .await?
             .and_then(|d| d.federation);
+        let methods = self.strong_methods(user.id).await?;
+        let held = Held {
+            passkey: !methods.passkeys.is_empty() && self.passkeys_available(),
+            authenticator_app: !methods.authenticator_apps.is_empty(),
+        };
         Ok(Discovery {
-            prompt: choose_prompt(usable, federation.as_ref().map(|f| f.passive_sign_in_uri.as_str())),
+            prompt: choose_prompt(usable, federation.as_ref().map(|f| f.passive_sign_in_uri.as_str()), held),
             user: Some(user),
+            held,
         })
     }
 
@@ -249,9 +258,12 @@ impl Latchkey {
             pass_id: Some(pass.id),
             created_at: now,
             expires_at: session_expiry(now, Some(&pass)),
-            registration_until: pass
-                .is_usable_once
-                .then(|| (now + ONE_TIME_REGISTRATION_WINDOW).min(pass.expires_at())),
+            registration_until: crate::methods::registration_until(
+                SignInMethod::TemporaryAccessPass,
+                now,
+                session_expiry(now, Some(&pass)),
+                pass.is_usable_once,
+            ),
             revoked_at: None,
         };
         let signed_in = self.start_session(session, s.user).await?;
@@ -261,14 +273,26 @@ impl Latchkey {
     }
 
     /// Signs in with a password (a pass does not replace it: seed 001).
-    #[tracing::instrument(skip_all)]
     pub async fn sign_in_with_password(
         &self,
         username: &str,
         password: &SecretString,
         ctx: &SignInContext,
     ) -> Result<SignedIn, SignInFailure> {
-        let method = Some(SignInMethod::Password);
+        self.sign_in_with_password_and_code(username, password, None, ctx).await
+    }
+
+    /// Signs in with a password and, when the person has an authenticator app, its code
+    /// as a second factor (then the session counts as strong authentication).
+    #[tracing::instrument(skip_all)]
+    pub async fn sign_in_with_password_and_code(
+        &self,
+        username: &str,
+        password: &SecretString,
+        code: Option<&SecretString>,
+        ctx: &SignInContext,
+    ) -> Result<SignedIn, SignInFailure> {
+        let mut method = Some(SignInMethod::Password);
         let user = self.resolve_user(username).await.ok();
         let now = self.now();
         if let Some(u) = &user {
@@ -291,25 +315,39 @@ impl Latchkey {
             .await;
             return Err(self.failure(&PassRefusal::AccountDisabled));
         }
+        let apps = self.store().list_software_oath_methods(user.id).await?;
+        if !apps.is_empty() {
+            method = Some(SignInMethod::PasswordAndAuthenticatorApp);
+            let Some(code) = code else {
+                return Err(SignInFailure {
+                    message: "Enter the code from your authenticator app.".into(),
+                    reason: "SecondFactorRequired",
+                    internal: None,
+                });
+            };
+            self.check_authenticator_code(&user, &apps, code, username, method, ctx).await?;
+        }
+        let method = method.unwrap_or(SignInMethod::Password);
         self.store().save_throttle(user.id, &Throttle::after_success()).await?;
+        let expires_at = session_expiry(now, None);
         let session = Session {
             id: Uuid::new_v4(),
             user_id: user.id,
-            method: SignInMethod::Password,
+            method,
             pass_id: None,
             created_at: now,
-            expires_at: session_expiry(now, None),
-            registration_until: None,
+            expires_at,
+            registration_until: crate::methods::registration_until(method, now, expires_at, false),
             revoked_at: None,
         };
         let signed_in = self.start_session(session, user).await?;
-        self.log_sign_in(ctx, Some(&signed_in.user), username, method, sign_in_error::SUCCESS, None)
+        self.log_sign_in(ctx, Some(&signed_in.user), username, Some(method), sign_in_error::SUCCESS, None)
             .await;
         Ok(signed_in)
     }
 
     /// While a user is locked out, no credential is even checked; the attempt is logged.
-    async fn refuse_if_locked_out(
+    pub(super) async fn refuse_if_locked_out(
         &self,
         user: &User,
         username: &str,
@@ -332,7 +370,7 @@ impl Latchkey {
         Ok(())
     }
 
-    fn failure(&self, refusal: &PassRefusal) -> SignInFailure {
+    pub(super) fn failure(&self, refusal: &PassRefusal) -> SignInFailure {
         let _ = self;
         SignInFailure {
             message: refusal.message(),
@@ -343,7 +381,13 @@ impl Latchkey {
 
     /// A wrong code or password: counted against the user (if there is one), logged, and
     /// answered with the same words whether or not the user exists.
-    async fn wrong_code(&self, username: &str, ctx: &SignInContext, method: Option<SignInMethod>, unknown_code: i64) -> SignInFailure {
+    pub(super) async fn wrong_code(
+        &self,
+        username: &str,
+        ctx: &SignInContext,
+        method: Option<SignInMethod>,
+        unknown_code: i64,
+    ) -> SignInFailure {
         let now = self.now();
         let user = self.resolve_user(username).await.ok();
         let mut code = unknown_code;
@@ -371,7 +415,7 @@ impl Latchkey {
         }
     }
 
-    async fn start_session(&self, session: Session, user: User) -> Result<SignedIn, CoreError> {
+    pub(super) async fn start_session(&self, session: Session, user: User) -> Result<SignedIn, CoreError> {
         let token = random_token()?;
         self.store().insert_session(&session, &digest(token.expose())).await?;
         tracing::info!(user.id = %user.id, session.id = %session.id, method = session.method.as_str(), "signed in");

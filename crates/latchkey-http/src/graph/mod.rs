@@ -5,6 +5,7 @@ pub mod audit;
 pub mod domains;
 pub mod groups;
 pub mod json;
+pub mod methods;
 pub mod odata;
 pub mod passes;
 pub mod policy;
@@ -55,6 +56,32 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/users/{user}/authentication/temporaryAccessPassMethods/{id}",
             get(passes::get_pass).delete(passes::delete_pass),
+        )
+        .route("/users/{user}/authentication/fido2Methods", get(methods::list_fido2_methods))
+        .route(
+            "/users/{user}/authentication/fido2Methods/{id}",
+            get(methods::get_fido2_method).delete(methods::delete_fido2_method),
+        )
+        .route(
+            "/users/{user}/authentication/softwareOathMethods",
+            get(methods::list_software_oath_methods),
+        )
+        .route(
+            "/users/{user}/authentication/softwareOathMethods/{id}",
+            get(methods::get_software_oath_method).delete(methods::delete_software_oath_method),
+        )
+        .route("/me/authentication/fido2Methods", get(methods::list_my_fido2_methods))
+        .route(
+            "/me/authentication/fido2Methods/{id}",
+            get(methods::get_my_fido2_method).delete(methods::delete_my_fido2_method),
+        )
+        .route(
+            "/me/authentication/softwareOathMethods",
+            get(methods::list_my_software_oath_methods),
+        )
+        .route(
+            "/me/authentication/softwareOathMethods/{id}",
+            get(methods::get_my_software_oath_method).delete(methods::delete_my_software_oath_method),
         )
         .route("/me", get(users::get_me))
         .route("/me/authentication/methods", get(passes::list_my_methods))

@@ -225,6 +225,12 @@ fn methods_body(state: &AppState, uri: &OriginalUri, user: &str, m: &AuthMethods
             .unwrap_or_default(),
         );
     }
+    for p in &m.strong.passkeys {
+        items.push(serde_json::to_value(super::methods::Fido2MethodResponse::from(p)).unwrap_or_default());
+    }
+    for a in &m.strong.authenticator_apps {
+        items.push(serde_json::to_value(super::methods::SoftwareOathMethodResponse::from(a)).unwrap_or_default());
+    }
     if let Some(v) = &m.pass {
         items.push(serde_json::to_value(TemporaryAccessPassResponse::new(v, None)).unwrap_or_default());
     }

@@ -239,11 +239,8 @@ pub struct LoginQuery {
 #[must_use]
 pub fn local_path(next: Option<&str>) -> Option<String> {
     let n = next?;
-    let ok = n.starts_with('/')
-        && !n.starts_with("//")
-        && !n.starts_with("/\\")
-        && n.len() <= 512
-        && n.chars().all(|c| c.is_ascii_graphic());
+    let ok =
+        n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && n.len() <= 512 && n.chars().all(|c| c.is_ascii_graphic());
     ok.then(|| n.to_owned())
 }
 
@@ -271,8 +268,130 @@ struct Render<'a> {
     next: Option<String>,
     username: Option<String>,
     error: Option<String>,
-    switch_to: Option<&'a str>,
+    /// Other methods the person can switch to ("tap", "passkey", "otp", "password").
+    alternatives: Vec<&'static str>,
+    /// The password step also asks for an authenticator code.
+    second_factor: bool,
     status: StatusCode,
+}
+
+/// What the user-name step leads to.
+enum Step {
+    Show(&'static str),
+    Federated(String),
+}
+
+/// The step to show after the user name: the discovered prompt, or the method the person
+/// switched to when they hold it. A switch never reveals more than the prompt would: an
+/// unknown user switching to anything gets the password step.
+fn choose_step(d: &latchkey_core::service::Discovery, wanted: Option<&str>) -> Step {
+    let has_pass = matches!(d.prompt, Prompt::TemporaryAccessPass);
+    match wanted {
+        Some("tap") if has_pass => return Step::Show("tap"),
+        Some("passkey") if d.held.passkey => return Step::Show("passkey"),
+        Some("otp") if d.held.authenticator_app => return Step::Show("otp"),
+        Some(_) => return Step::Show("password"),
+        None => {}
+    }
+    match &d.prompt {
+        Prompt::TemporaryAccessPass => Step::Show("tap"),
+        Prompt::Federated { passive_sign_in_uri } => Step::Federated(passive_sign_in_uri.clone()),
+        Prompt::Passkey => Step::Show("passkey"),
+        Prompt::AuthenticatorApp => Step::Show("otp"),
+        Prompt::Password => Step::Show("password"),
+    }
+}
+
+/// The other methods to offer beside `shown`.
+fn alternatives(d: &latchkey_core::service::Discovery, shown: &str) -> Vec<&'static str> {
+    let has_password = d.user.as_ref().is_some_and(|u| u.password_hash.is_some());
+    let mut out = Vec::new();
+    if matches!(d.prompt, Prompt::TemporaryAccessPass) {
+        out.push("tap");
+    }
+    if d.held.passkey {
+        out.push("passkey");
+    }
+    if d.held.authenticator_app {
+        out.push("otp");
+    }
+    if has_password {
+        out.push("password");
+    }
+    out.retain(|m| *m != shown);
+    out
+}
+
+/// Where a successful sign-in goes: back to the application (after offering a passkey to
+/// someone who signed in with a pass and has none), to `next`, to My Security Info after
+/// a pass sign-in with nothing else registered, or to the "who am I" page.
+async fn after_sign_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    signed_in: latchkey_core::service::SignedIn,
+    request: Option<&AuthRequest>,
+    next: Option<&str>,
+) -> Response {
+    let max_age = (signed_in.session.expires_at - state.core.now()).num_seconds();
+    let c = set_cookie(state, SESSION_COOKIE, signed_in.token.expose(), max_age);
+    let by_pass = signed_in.session.method == latchkey_core::session::SignInMethod::TemporaryAccessPass;
+    let methods = if by_pass {
+        match state.core.strong_methods(signed_in.user.id).await {
+            Ok(m) => Some(m),
+            Err(e) => return crate::error::page_for(state, e),
+        }
+    } else {
+        None
+    };
+    let no_passkey = methods.as_ref().is_some_and(|m| m.passkeys.is_empty());
+    let mut response = match request {
+        Some(req) if by_pass && no_passkey && state.core.passkeys_available() => {
+            super::security_info::offer_passkey(state, headers, &signed_in.user, req).await
+        }
+        Some(req) => return finish(state, &signed_in.session, req, Some(c)).await,
+        None => {
+            let nothing_else = methods.as_ref().is_some_and(latchkey_core::methods::StrongMethods::is_empty);
+            let target = next.unwrap_or(if nothing_else { "/mysecurityinfo" } else { "/whoami" });
+            Redirect::to(target).into_response()
+        }
+    };
+    response.headers_mut().append(header::SET_COOKIE, c);
+    response
+}
+
+/// `GET /{tenant}/login/continue?request=…`: finishes an authorization request for the
+/// browser's live session (after a passkey sign-in, or after skipping the passkey offer).
+pub async fn continue_authorization(
+    State(state): State<AppState>,
+    TenantPath(tenant): TenantPath,
+    headers: HeaderMap,
+    query: Result<Query<LoginQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    if !state.tenant.is_named_by(&tenant) {
+        return message(
+            &state,
+            StatusCode::NOT_FOUND,
+            "Unknown tenant",
+            "This server does not serve that tenant.",
+            None,
+        );
+    }
+    let Some(request_id) = query.ok().and_then(|Query(q)| q.request) else {
+        return Redirect::to("/mysecurityinfo").into_response();
+    };
+    let request = match state.core.authorization_request(&request_id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return expired_request(&state),
+        Err(e) => return crate::error::page_for(&state, e),
+    };
+    let session = match cookie(&headers, SESSION_COOKIE) {
+        Some(token) => state.core.session_from_token(token).await.ok().flatten(),
+        None => None,
+    };
+    match session {
+        Some((session, _)) => finish(&state, &session, &request, None).await,
+        None => Redirect::to(&login_url(&state, Some(&request.id))).into_response(),
+    }
 }
 
 async fn render(state: &AppState, headers: &HeaderMap, r: Render<'_>) -> Response {
@@ -282,8 +401,12 @@ async fn render(state: &AppState, headers: &HeaderMap, r: Render<'_>) -> Respons
     let heading = match r.step {
         "tap" => "Enter your Temporary Access Pass",
         "password" => "Enter your password",
+        "otp" => "Enter a code from your authenticator app",
+        "passkey" => "Sign in with a passkey",
         _ => "Sign in",
     };
+    let with_script = matches!(r.step, "username" | "passkey") && state.core.passkeys_available();
+    let script_nonce = with_script.then(|| random_token().map(|t| t.expose().to_owned()).unwrap_or_default());
     let page = LoginPage {
         heading,
         action: &action,
@@ -295,14 +418,18 @@ async fn render(state: &AppState, headers: &HeaderMap, r: Render<'_>) -> Respons
         username: r.username,
         error: r.error,
         app_name: app_name(state, r.request).await,
-        switch_to: r.switch_to,
+        alternatives: r.alternatives,
+        second_factor: r.second_factor,
+        script_nonce: script_nonce.clone(),
+        passkey_options: format!("/{}/passkey/options", state.tenant.id),
+        passkey_finish: format!("/{}/passkey", state.tenant.id),
     };
     let cookies = if fresh {
         vec![set_cookie(state, CSRF_COOKIE, &csrf, 3600)]
     } else {
         Vec::new()
     };
-    html(state, r.status, page.render().unwrap_or_default(), cookies, None)
+    html(state, r.status, page.render().unwrap_or_default(), cookies, script_nonce.as_deref())
 }
 
 pub async fn login_page(
@@ -346,7 +473,8 @@ pub async fn login_page(
             next,
             username,
             error: None,
-            switch_to: None,
+            alternatives: Vec::new(),
+            second_factor: false,
             status: StatusCode::OK,
         },
     )
@@ -437,7 +565,8 @@ pub async fn login_submit(
                 next: local_path(form.get("next").map(String::as_str)),
                 username: None,
                 error: Some("Enter your user name.".into()),
-                switch_to: None,
+                alternatives: Vec::new(),
+                second_factor: false,
                 status: StatusCode::BAD_REQUEST,
             },
         )
@@ -451,76 +580,55 @@ pub async fn login_submit(
                 Ok(d) => d,
                 Err(e) => return crate::error::page_for(&state, e),
             };
-            let has_password = discovery.user.as_ref().is_some_and(|u| u.password_hash.is_some());
-            let wants_password = step == "switch" && form.get("method").map(String::as_str) == Some("password");
-            match discovery.prompt {
-                Prompt::TemporaryAccessPass if !wants_password => {
-                    let switch_to = has_password.then_some("password");
-                    render(
-                        &state,
-                        &headers,
-                        Render {
-                            step: "tap",
-                            request: r,
-                            next: next.clone(),
-                            username: Some(username),
-                            error: None,
-                            switch_to,
-                            status: StatusCode::OK,
-                        },
-                    )
-                    .await
-                }
-                Prompt::Federated { passive_sign_in_uri } if !wants_password => {
-                    let sep = if passive_sign_in_uri.contains('?') { '&' } else { '?' };
-                    let hint: String = form_urlencoded::Serializer::new(String::new())
-                        .append_pair("username", &username)
-                        .finish();
-                    Redirect::to(&format!("{passive_sign_in_uri}{sep}{hint}")).into_response()
-                }
-                prompt => {
-                    let switch_to = matches!(prompt, Prompt::TemporaryAccessPass).then_some("tap");
-                    render(
-                        &state,
-                        &headers,
-                        Render {
-                            step: "password",
-                            request: r,
-                            next: next.clone(),
-                            username: Some(username),
-                            error: None,
-                            switch_to,
-                            status: StatusCode::OK,
-                        },
-                    )
-                    .await
-                }
+            let wanted = (step == "switch").then(|| form.get("method").map(String::as_str)).flatten();
+            let choice = choose_step(&discovery, wanted);
+            if let (Step::Federated(uri), None) = (&choice, wanted) {
+                let sep = if uri.contains('?') { '&' } else { '?' };
+                let hint: String = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("username", &username)
+                    .finish();
+                return Redirect::to(&format!("{uri}{sep}{hint}")).into_response();
             }
+            let shown = match choice {
+                Step::Show(s) => s,
+                Step::Federated(_) => "password",
+            };
+            render(
+                &state,
+                &headers,
+                Render {
+                    step: shown,
+                    request: r,
+                    next: next.clone(),
+                    username: Some(username),
+                    error: None,
+                    alternatives: alternatives(&discovery, shown),
+                    second_factor: discovery.held.authenticator_app,
+                    status: StatusCode::OK,
+                },
+            )
+            .await
         }
-        "tap" | "password" => {
+        "tap" | "password" | "otp" => {
             let secret = SecretString::new(form.get(step).cloned().unwrap_or_default());
-            let outcome = if step == "tap" {
-                state.core.sign_in_with_pass(&username, &secret, &ctx).await
-            } else {
-                state.core.sign_in_with_password(&username, &secret, &ctx).await
+            let outcome = match step {
+                "tap" => state.core.sign_in_with_pass(&username, &secret, &ctx).await,
+                "otp" => state.core.sign_in_with_authenticator_code(&username, &secret, &ctx).await,
+                _ => {
+                    let code = form.get("otp").map(|c| SecretString::new(c.clone()));
+                    state
+                        .core
+                        .sign_in_with_password_and_code(&username, &secret, code.as_ref(), &ctx)
+                        .await
+                }
             };
             match outcome {
-                Ok(signed_in) => {
-                    let max_age = (signed_in.session.expires_at - state.core.now()).num_seconds();
-                    let c = set_cookie(&state, SESSION_COOKIE, signed_in.token.expose(), max_age);
-                    match r {
-                        Some(request) => finish(&state, &signed_in.session, request, Some(c)).await,
-                        None => {
-                            let mut resp = Redirect::to(next.as_deref().unwrap_or("/whoami")).into_response();
-                            resp.headers_mut().append(header::SET_COOKIE, c);
-                            resp
-                        }
-                    }
-                }
+                Ok(signed_in) => after_sign_in(&state, &headers, signed_in, r, next.as_deref()).await,
                 Err(failure) => {
                     if let Some(e) = failure.internal {
                         return crate::error::page_for(&state, e);
                     }
+                    let second_factor = step == "password" && (failure.reason == "SecondFactorRequired" || form.contains_key("otp"));
                     render(
                         &state,
                         &headers,
@@ -530,7 +638,8 @@ pub async fn login_submit(
                             next: next.clone(),
                             username: Some(username),
                             error: Some(failure.message),
-                            switch_to: None,
+                            alternatives: Vec::new(),
+                            second_factor,
                             status: StatusCode::UNAUTHORIZED,
                         },
                     )
@@ -677,7 +786,14 @@ mod tests {
     fn return_paths_stay_on_this_server() {
         assert_eq!(local_path(Some("/mysecurityinfo")).as_deref(), Some("/mysecurityinfo"));
         assert_eq!(local_path(Some("/devicelogin?code=AB")).as_deref(), Some("/devicelogin?code=AB"));
-        for hostile in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/a b", ""] {
+        for hostile in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "/a b",
+            "",
+        ] {
             assert_eq!(local_path(Some(hostile)), None, "{hostile}");
         }
     }

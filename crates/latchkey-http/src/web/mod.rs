@@ -7,6 +7,7 @@
 
 pub mod authorize;
 mod pages;
+pub mod security_info;
 
 use crate::AppState;
 use askama::Template as _;
@@ -34,6 +35,28 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/{tenant}/login", get(authorize::login_page).post(authorize::login_submit))
         .route("/{tenant}/oauth2/v2.0/logout", get(authorize::logout).post(authorize::logout))
+        .route("/{tenant}/login/continue", get(authorize::continue_authorization))
+        .route(
+            "/{tenant}/passkey/options",
+            axum::routing::post(security_info::passkey_sign_in_options),
+        )
+        .route("/{tenant}/passkey", axum::routing::post(security_info::passkey_sign_in_finish))
+        .route("/mysecurityinfo", get(security_info::my_security_info))
+        .route("/mysecurityinfo/delete", axum::routing::post(security_info::delete_method))
+        .route("/mysecurityinfo/passkey", get(security_info::add_passkey_page))
+        .route(
+            "/mysecurityinfo/passkey/options",
+            axum::routing::post(security_info::passkey_registration_options),
+        )
+        .route(
+            "/mysecurityinfo/passkey/register",
+            axum::routing::post(security_info::passkey_registration_finish),
+        )
+        .route(
+            "/mysecurityinfo/authenticator",
+            get(security_info::add_authenticator_page).post(security_info::confirm_authenticator),
+        )
+        .route("/assets/webauthn.js", get(security_info::webauthn_js))
         .route("/whoami", get(authorize::whoami))
         .route("/signout", axum::routing::post(authorize::sign_out))
         .route("/", get(authorize::home))
@@ -83,8 +106,10 @@ pub fn csrf_ok(headers: &HeaderMap, field: Option<&str>) -> bool {
 /// An HTML page with the headers every sign-in page carries.
 pub fn html(state: &AppState, status: StatusCode, body: String, set_cookies: Vec<HeaderValue>, script_nonce: Option<&str>) -> Response {
     let script = script_nonce.map_or_else(|| "'none'".to_owned(), |n| format!("'nonce-{n}'"));
+    // Pages with the passkey script talk to this server with fetch().
+    let connect = if script_nonce.is_some() { "'self'" } else { "'none'" };
     let csp = format!(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; script-src {script}; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; script-src {script}; connect-src {connect}; form-action 'self' https: http:; frame-ancestors 'none'; base-uri 'none'"
     );
     let mut r = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     let h = r.headers_mut();

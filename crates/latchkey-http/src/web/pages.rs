@@ -15,8 +15,13 @@ pub struct LoginPage<'a> {
     pub username: Option<String>,
     pub error: Option<String>,
     pub app_name: Option<String>,
-    /// The other method to offer ("password" or "tap"), when the user has one.
-    pub switch_to: Option<&'a str>,
+    /// Other methods to offer ("tap", "passkey", "otp", "password").
+    pub alternatives: Vec<&'static str>,
+    pub second_factor: bool,
+    /// Set on pages that run the passkey script (its CSP nonce).
+    pub script_nonce: Option<String>,
+    pub passkey_options: String,
+    pub passkey_finish: String,
 }
 
 #[derive(Template)]

@@ -54,7 +54,7 @@ async fn codes_and_client_secrets_never_reach_the_database_or_the_logs() {
             &[("csrf", &csrf), ("step", "tap"), ("username", "s0@contoso.test"), ("tap", &code)],
         )
         .await;
-    assert_eq!(done.location.as_deref(), Some("/whoami"));
+    assert_eq!(done.location.as_deref(), Some("/mysecurityinfo"));
     secrets.push(b.cookies["lk_session"].clone());
     secrets.push(csrf);
     server.kill();

@@ -586,7 +586,7 @@ async fn forms_without_the_csrf_token_are_refused_with_a_clear_page() {
 }
 
 #[tokio::test]
-async fn signing_in_without_an_application_lands_on_whoami_and_sign_out_ends_the_session() {
+async fn a_pass_sign_in_without_an_application_lands_on_my_security_info_and_sign_out_ends_the_session() {
     let app = TestApp::spawn().await;
     let t = app.app_token().await;
     app.create_user(&t, "quinn@contoso.test", "Member").await;
@@ -606,7 +606,10 @@ async fn signing_in_without_an_application_lands_on_whoami_and_sign_out_ends_the
             &[("csrf", &csrf), ("step", "tap"), ("username", "quinn@contoso.test"), ("tap", &code)],
         )
         .await;
-    assert_eq!(done.location.as_deref(), Some("/whoami"), "{}", prompt.body);
+    // Nothing but the pass: the person lands where they can add a method, with the banner.
+    assert_eq!(done.location.as_deref(), Some("/mysecurityinfo"), "{}", prompt.body);
+    let info = b.get("/mysecurityinfo").await;
+    assert!(info.body.contains("Add a new sign-in method"), "{}", info.body);
     let me = b.get("/whoami").await;
     assert!(
         me.body.contains("quinn@contoso.test") && me.body.contains("Temporary Access Pass"),
