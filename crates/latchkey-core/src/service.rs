@@ -18,8 +18,10 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::sync::Arc;
 
 mod applications;
+mod device;
 mod domains;
 mod signin;
+pub use device::{DeviceAuthorization, PendingDeviceCode};
 pub use signin::{Discovery, Grant, GrantError, SignInContext, SignInFailure, SignedIn, pkce_matches};
 
 /// A page of results and whether more follow.

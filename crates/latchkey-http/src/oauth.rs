@@ -320,13 +320,6 @@ async fn authenticate_user_grant_client(
     }
 }
 
-fn grant_error(e: latchkey_core::service::GrantError) -> OAuthError {
-    match e {
-        latchkey_core::service::GrantError::InvalidGrant(m) => OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", m),
-        latchkey_core::service::GrantError::Core(e) => e.into(),
-    }
-}
-
 /// The authorization-code and refresh-token grants: tokens for a signed-in user.
 async fn user_grant(state: &AppState, headers: &HeaderMap, form: &HashMap<String, String>, refresh: bool) -> Result<Response, OAuthError> {
     let grant = if refresh {
@@ -337,7 +330,7 @@ async fn user_grant(state: &AppState, headers: &HeaderMap, form: &HashMap<String
             !a.redirect_uris.spa.is_empty() || !a.redirect_uris.public_client.is_empty()
         })
         .await?;
-        state.core.refresh(token, app.app_id).await.map_err(grant_error)?
+        state.core.refresh(token, app.app_id).await?
     } else {
         let code = form.get("code").ok_or_else(|| OAuthError::invalid_request("code is required."))?;
         let redirect_uri = form
@@ -350,8 +343,7 @@ async fn user_grant(state: &AppState, headers: &HeaderMap, form: &HashMap<String
         state
             .core
             .redeem_code(code, app.app_id, redirect_uri, form.get("code_verifier").map(String::as_str))
-            .await
-            .map_err(grant_error)?
+            .await?
     };
     let scopes =
         latchkey_core::session::Scopes::parse(&grant.scope).map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", e))?;
