@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 type Params = HashMap<String, String>;
 
 /// Parses query or form parameters; a parameter sent twice is refused (RFC 6749 §3.1).
-fn params(raw: &[u8]) -> Result<Params, String> {
+pub(super) fn params(raw: &[u8]) -> Result<Params, String> {
     let mut out = HashMap::new();
     for (k, v) in form_urlencoded::parse(raw) {
         if out.insert(k.clone().into_owned(), v.into_owned()).is_some() {
@@ -239,11 +239,8 @@ pub struct LoginQuery {
 #[must_use]
 pub fn local_path(next: Option<&str>) -> Option<String> {
     let n = next?;
-    let ok = n.starts_with('/')
-        && !n.starts_with("//")
-        && !n.starts_with("/\\")
-        && n.len() <= 512
-        && n.chars().all(|c| c.is_ascii_graphic());
+    let ok =
+        n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && n.len() <= 512 && n.chars().all(|c| c.is_ascii_graphic());
     ok.then(|| n.to_owned())
 }
 
@@ -677,7 +674,14 @@ mod tests {
     fn return_paths_stay_on_this_server() {
         assert_eq!(local_path(Some("/mysecurityinfo")).as_deref(), Some("/mysecurityinfo"));
         assert_eq!(local_path(Some("/devicelogin?code=AB")).as_deref(), Some("/devicelogin?code=AB"));
-        for hostile in ["https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)", "/a b", ""] {
+        for hostile in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "javascript:alert(1)",
+            "/a b",
+            "",
+        ] {
             assert_eq!(local_path(Some(hostile)), None, "{hostile}");
         }
     }

@@ -1,11 +1,13 @@
 //! Server-rendered sign-in pages (usable without JavaScript): the user name, then the
 //! Temporary Access Pass or the password, as home-realm discovery decides; the OAuth
-//! authorization endpoint that leads to them; sign-out and a small "who am I" page.
+//! authorization endpoint that leads to them; the device sign-in page (`/devicelogin`);
+//! sign-out and a small "who am I" page.
 //!
 //! Every form carries a CSRF token matched against a cookie; cookies are `HttpOnly`,
 //! `SameSite=Lax`, and `Secure` when the public URL is https.
 
 pub mod authorize;
+pub mod device;
 mod pages;
 
 use crate::AppState;
@@ -34,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/{tenant}/login", get(authorize::login_page).post(authorize::login_submit))
         .route("/{tenant}/oauth2/v2.0/logout", get(authorize::logout).post(authorize::logout))
+        .route(device::PATH, get(device::device_login_page).post(device::device_login_submit))
         .route("/whoami", get(authorize::whoami))
         .route("/signout", axum::routing::post(authorize::sign_out))
         .route("/", get(authorize::home))
