@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod authz;
 pub mod clock;
+pub mod device;
 pub mod directory;
 pub mod error;
 pub mod ids;

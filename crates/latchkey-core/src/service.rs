@@ -18,9 +18,11 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::sync::Arc;
 
 mod applications;
+mod device;
 mod domains;
 mod security_info;
 mod signin;
+pub use device::{DeviceAuthorization, PendingDeviceCode};
 pub use security_info::{AuthenticatorChallenge, Authenticators, MAX_METHOD_NAME, PasskeyChallenge, SecurityInfo};
 pub use signin::{Discovery, Grant, GrantError, SignInContext, SignInFailure, SignedIn, pkce_matches};
 

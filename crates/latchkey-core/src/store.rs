@@ -6,6 +6,7 @@
 //! neither. `get_*` would fail with `NotFound`; `find_*` returns `Option`.
 
 use crate::audit::AuditRecord;
+use crate::device::{DeviceCode, DeviceDecision};
 use crate::directory::{Group, Page, RoleAssignment, User, UserFilter};
 use crate::ids::{AppId, ApplicationObjectId, GroupId, MethodId, PassId, RoleAssignmentId, UserId};
 use crate::methods::{Ceremony, Fido2Method, SoftwareOathMethod};
@@ -198,4 +199,25 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn take_ceremony(&self, id: Uuid) -> StoreResult<Option<Ceremony>>;
     /// Deletes ceremonies that expired before `now`.
     async fn purge_ceremonies(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+
+    // --- device authorization grant (RFC 8628) ---
+    /// Stores a new device authorization; `Conflict` if its device or user code is taken.
+    async fn insert_device_code(&self, code: &DeviceCode) -> StoreResult<()>;
+    async fn find_device_code(&self, device_code_digest: &str) -> StoreResult<Option<DeviceCode>>;
+    async fn find_device_code_by_user_code(&self, user_code_digest: &str) -> StoreResult<Option<DeviceCode>>;
+    /// Records the person's answer if, and only if, the code is still pending and has not
+    /// expired at `at`: `true` for exactly one of any number of concurrent callers.
+    async fn decide_device_code(&self, user_code_digest: &str, decision: DeviceDecision, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Records a poll at `at` with the interval to keep, if, and only if, the code's last
+    /// poll is still `previous` (compare-and-set): `false` when another poll came between.
+    async fn record_device_poll(
+        &self,
+        device_code_digest: &str,
+        previous: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+        interval_seconds: i64,
+    ) -> StoreResult<bool>;
+    /// Marks an approved code redeemed if, and only if, it is still approved: `true` for
+    /// exactly one of any number of concurrent callers.
+    async fn redeem_device_code(&self, device_code_digest: &str, at: DateTime<Utc>) -> StoreResult<bool>;
 }

@@ -163,6 +163,28 @@ impl From<CoreError> for OAuthError {
     }
 }
 
+impl From<latchkey_core::service::GrantError> for OAuthError {
+    fn from(e: latchkey_core::service::GrantError) -> Self {
+        use latchkey_core::service::GrantError as G;
+        let bad = |error, description: &str| Self::new(StatusCode::BAD_REQUEST, error, description);
+        match e {
+            G::InvalidGrant(m) => Self::new(StatusCode::BAD_REQUEST, "invalid_grant", m),
+            // RFC 8628 §3.5: the device grant's answers while it waits, as 400s.
+            G::AuthorizationPending => bad(
+                "authorization_pending",
+                "The user has not yet finished signing in at the verification page. Keep polling.",
+            ),
+            G::SlowDown => bad("slow_down", "Polling too often: wait 5 seconds more between requests from now on."),
+            G::ExpiredToken => bad(
+                "expired_token",
+                "The device code has expired. Start again with a new device authorization request.",
+            ),
+            G::AccessDenied => bad("access_denied", "The user declined the sign-in on this device."),
+            G::Core(e) => e.into(),
+        }
+    }
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct OAuthErrorResponse {
     error: String,

@@ -1,5 +1,6 @@
 //! Entra-style OAuth 2.0 / OpenID Connect endpoints under `/{tenant}/`: discovery, the
-//! token endpoint (client credentials for automation) and the JWKS.
+//! token endpoint (client credentials for automation; authorization code, refresh token
+//! and device code for people), the device authorization endpoint (RFC 8628) and the JWKS.
 
 use crate::AppState;
 use crate::error::OAuthError;
@@ -19,11 +20,14 @@ use std::collections::HashMap;
 
 /// Lifetime of an app-only access token (Entra issues 60–90 minutes).
 pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
+/// The device authorization grant's `grant_type` (RFC 8628 §3.4).
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/{tenant}/v2.0/.well-known/openid-configuration", get(discovery))
         .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route("/{tenant}/oauth2/v2.0/devicecode", post(device_code))
         .route("/{tenant}/discovery/v2.0/keys", get(jwks))
         .route("/{tenant}/openid/userinfo", get(userinfo).post(userinfo))
 }
@@ -59,6 +63,8 @@ pub struct DiscoveryResponse {
     pub issuer: String,
     pub authorization_endpoint: String,
     pub token_endpoint: String,
+    /// RFC 8628 §4.
+    pub device_authorization_endpoint: String,
     pub userinfo_endpoint: String,
     pub end_session_endpoint: String,
     pub jwks_uri: String,
@@ -81,6 +87,7 @@ pub async fn discovery(State(state): State<AppState>, TenantPath(tenant): Tenant
         issuer: state.issuer(),
         authorization_endpoint: format!("{base}/oauth2/v2.0/authorize"),
         token_endpoint: format!("{base}/oauth2/v2.0/token"),
+        device_authorization_endpoint: format!("{base}/oauth2/v2.0/devicecode"),
         userinfo_endpoint: format!("{base}/openid/userinfo"),
         end_session_endpoint: format!("{base}/oauth2/v2.0/logout"),
         jwks_uri: format!("{base}/discovery/v2.0/keys"),
@@ -108,7 +115,7 @@ pub async fn discovery(State(state): State<AppState>, TenantPath(tenant): Tenant
         subject_types_supported: vec!["public"],
         id_token_signing_alg_values_supported: vec!["RS256"],
         token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post", "none"],
-        grant_types_supported: vec!["authorization_code", "refresh_token", "client_credentials"],
+        grant_types_supported: vec!["authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT],
         tenant_region_scope: None,
     }))
 }
@@ -211,6 +218,7 @@ pub async fn token(
     match grant.as_str() {
         "client_credentials" => {}
         "authorization_code" | "refresh_token" => return user_grant(&state, &headers, &form, grant == "refresh_token").await,
+        DEVICE_CODE_GRANT => return device_grant(&state, &headers, &form).await,
         other => {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
@@ -320,13 +328,6 @@ async fn authenticate_user_grant_client(
     }
 }
 
-fn grant_error(e: latchkey_core::service::GrantError) -> OAuthError {
-    match e {
-        latchkey_core::service::GrantError::InvalidGrant(m) => OAuthError::new(StatusCode::BAD_REQUEST, "invalid_grant", m),
-        latchkey_core::service::GrantError::Core(e) => e.into(),
-    }
-}
-
 /// The authorization-code and refresh-token grants: tokens for a signed-in user.
 async fn user_grant(state: &AppState, headers: &HeaderMap, form: &HashMap<String, String>, refresh: bool) -> Result<Response, OAuthError> {
     let grant = if refresh {
@@ -337,7 +338,7 @@ async fn user_grant(state: &AppState, headers: &HeaderMap, form: &HashMap<String
             !a.redirect_uris.spa.is_empty() || !a.redirect_uris.public_client.is_empty()
         })
         .await?;
-        state.core.refresh(token, app.app_id).await.map_err(grant_error)?
+        state.core.refresh(token, app.app_id).await?
     } else {
         let code = form.get("code").ok_or_else(|| OAuthError::invalid_request("code is required."))?;
         let redirect_uri = form
@@ -350,9 +351,81 @@ async fn user_grant(state: &AppState, headers: &HeaderMap, form: &HashMap<String
         state
             .core
             .redeem_code(code, app.app_id, redirect_uri, form.get("code_verifier").map(String::as_str))
-            .await
-            .map_err(grant_error)?
+            .await?
     };
+    issue_user_tokens(state, grant, refresh).await
+}
+
+/// Whether a client may use the device flow without a secret: one registered as a public
+/// client (Entra's "Mobile and desktop applications" platform, where "Allow public client
+/// flows" lives). Others authenticate with their secret.
+fn is_public_device_client(app: &latchkey_core::tenant::Application) -> bool {
+    !app.redirect_uris.public_client.is_empty()
+}
+
+/// The device code grant (RFC 8628 §3.4): `authorization_pending`, `slow_down`,
+/// `expired_token`, `access_denied`, or the tokens the authorization-code grant gives.
+async fn device_grant(state: &AppState, headers: &HeaderMap, form: &HashMap<String, String>) -> Result<Response, OAuthError> {
+    let code = form
+        .get("device_code")
+        .ok_or_else(|| OAuthError::invalid_request("device_code is required."))?;
+    let app = authenticate_user_grant_client(state, headers, form, is_public_device_client).await?;
+    let grant = state.core.redeem_device_code(code, app.app_id).await?;
+    issue_user_tokens(state, grant, false).await
+}
+
+/// A device authorization response (RFC 8628 §3.2), with Entra's `message`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeviceCodeResponse {
+    /// The secret the device polls the token endpoint with.
+    pub device_code: String,
+    /// What the person types at `verification_uri`, as `XXXX-XXXX`.
+    pub user_code: String,
+    pub verification_uri: String,
+    /// Seconds until both codes expire.
+    pub expires_in: i64,
+    /// Seconds to wait between polls.
+    pub interval: i64,
+    /// What to tell the person, in Entra's words.
+    pub message: String,
+}
+
+/// The device authorization endpoint (RFC 8628 §3.1–3.2), as Entra's
+/// `/{tenant}/oauth2/v2.0/devicecode`.
+pub async fn device_code(
+    State(state): State<AppState>,
+    TenantPath(tenant): TenantPath,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, OAuthError> {
+    check_tenant(&state, &tenant)?;
+    let body = body.map_err(|e| OAuthError::new(e.status(), "invalid_request", "The request body could not be read or is too large."))?;
+    let form = parse_form(&body)?;
+    let scope = form
+        .get("scope")
+        .ok_or_else(|| OAuthError::invalid_request("scope is required, e.g. openid profile offline_access."))?;
+    let app = authenticate_user_grant_client(&state, &headers, &form, is_public_device_client).await?;
+    latchkey_core::session::Scopes::parse(scope).map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", e))?;
+    let started = state.core.start_device_authorization(&app, scope).await?;
+    let verification_uri = format!("{}/devicelogin", state.public_url);
+    let mut r = Json(DeviceCodeResponse {
+        device_code: started.device_code.expose().to_owned(),
+        user_code: started.user_code.display(),
+        message: latchkey_core::device::device_message(&verification_uri, &started.user_code),
+        verification_uri,
+        expires_in: started.expires_in,
+        interval: started.interval,
+    })
+    .into_response();
+    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(r)
+}
+
+/// The token response for a user grant: an access token for Graph, an ID token with
+/// `openid`, a refresh token with `offline_access` (or always when refreshing), none of
+/// them past the session the grant is bound to.
+async fn issue_user_tokens(state: &AppState, grant: latchkey_core::service::Grant, refresh: bool) -> Result<Response, OAuthError> {
     let scopes =
         latchkey_core::session::Scopes::parse(&grant.scope).map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", e))?;
     let now = state.core.now();

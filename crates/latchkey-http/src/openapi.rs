@@ -22,17 +22,17 @@ use crate::graph::passes::{CreateTemporaryAccessPassRequest, PasswordMethodRespo
 use crate::graph::policy::{TapConfigurationResponse, UpdateTapConfigurationRequest};
 use crate::graph::roles::{CreateRoleAssignmentRequest, RoleAssignmentResponse, RoleDefinitionResponse};
 use crate::graph::users::{CreateUserRequest, InvitationRequest, InvitationResponse, UpdateUserRequest, UserResponse};
-use crate::oauth::{DiscoveryResponse, JwksResponse};
+use crate::oauth::{DeviceCodeResponse, DiscoveryResponse, JwksResponse};
 use axum::Json;
 use axum::Router;
 use axum::routing::get;
 use schemas::{
     ApplicationCollection, ApplicationEntity, AuthenticationMethod, AuthenticationMethodCollection, AuthenticationMethodsPolicyResponse,
-    AuthorizeRequest, DirectoryAuditCollection, DomainCollection, DomainEntity, FederationEntity, GroupCollection, GroupEntity,
-    GroupMember, GroupMemberCollection, InvitationEntity, LoginForm, LogoutRequest, PasswordCredentialEntity, RoleAssignmentCollection,
-    RoleAssignmentEntity, RoleDefinitionCollection, RoleDefinitionEntity, SignInCollection, SignOutForm, TapConfigurationCollection,
-    TapConfigurationEntity, TemporaryAccessPassCollection, TemporaryAccessPassEntity, TokenRequest, TokenResponse, UserCollection,
-    UserEntity, UserInfoResponse,
+    AuthorizeRequest, DeviceCodeRequest, DeviceLoginForm, DirectoryAuditCollection, DomainCollection, DomainEntity, FederationEntity,
+    GroupCollection, GroupEntity, GroupMember, GroupMemberCollection, InvitationEntity, LoginForm, LogoutRequest, PasswordCredentialEntity,
+    RoleAssignmentCollection, RoleAssignmentEntity, RoleDefinitionCollection, RoleDefinitionEntity, SignInCollection, SignOutForm,
+    TapConfigurationCollection, TapConfigurationEntity, TemporaryAccessPassCollection, TemporaryAccessPassEntity, TokenRequest,
+    TokenResponse, UserCollection, UserEntity, UserInfoResponse,
 };
 use utoipa::Modify;
 /// Re-exported so callers without a `utoipa` dependency can call `ApiDoc::openapi()`.
@@ -106,6 +106,7 @@ use utoipa::openapi::{Content, Ref, RefOr};
         paths::create_federation,
         paths::discovery,
         paths::token,
+        paths::device_code,
         paths::jwks,
         paths::userinfo,
         paths::userinfo_post,
@@ -115,6 +116,8 @@ use utoipa::openapi::{Content, Ref, RefOr};
         paths::login_submit,
         paths::logout,
         paths::logout_post,
+        paths::device_login_page,
+        paths::device_login_submit,
         paths::whoami,
         paths::sign_out,
         paths::home,
@@ -163,6 +166,9 @@ use utoipa::openapi::{Content, Ref, RefOr};
         JwksResponse,
         TokenRequest,
         TokenResponse,
+        DeviceCodeRequest,
+        DeviceCodeResponse,
+        DeviceLoginForm,
         SignInResponse,
         SignInCollection,
         UserInfoResponse,
@@ -198,7 +204,7 @@ use utoipa::openapi::{Content, Ref, RefOr};
         (name = "me", description = "The signed-in user; needs a delegated (user) token, an app-only token gets 400."),
         (name = "policy", description = "The tenant's Temporary Access Pass policy."),
         (name = "audit", description = "Directory audit and sign-in logs, newest first."),
-        (name = "oauth", description = "Entra-style OpenID Connect discovery, token endpoint, UserInfo and JWKS under `/{tenant}`."),
+        (name = "oauth", description = "Entra-style OpenID Connect discovery, token endpoint, device authorization endpoint (RFC 8628), UserInfo and JWKS under `/{tenant}`."),
         (name = "web", description = "The browser sign-in pages (HTML, usable without JavaScript) and the OpenID Connect \
             authorization and logout endpoints. They answer with pages and `303 See Other` redirects; forms carry a \
             CSRF token that must match the `lk_csrf` cookie, and a sign-in sets the `lk_session` cookie."),
@@ -679,6 +685,40 @@ pub mod schemas {
         /// `refresh_token`: the refresh token to redeem (it is rotated).
         #[schema(nullable = false)]
         refresh_token: Option<String>,
+        /// `urn:ietf:params:oauth:grant-type:device_code`: the device code from the device
+        /// authorization endpoint.
+        #[schema(nullable = false)]
+        device_code: Option<String>,
+    }
+
+    /// A device authorization request (RFC 8628 §3.1), form-encoded. A public client (one
+    /// with a `publicClient` redirect URI) sends only `client_id`; any other authenticates
+    /// with its secret, as at the token endpoint.
+    #[derive(ToSchema)]
+    pub struct DeviceCodeRequest {
+        /// The application (client) id.
+        #[schema(nullable = false)]
+        client_id: Option<String>,
+        /// The client secret, for `client_secret_post`.
+        #[schema(nullable = false)]
+        client_secret: Option<String>,
+        /// Space-separated: `openid`, `profile`, `email`, `offline_access` and Graph scopes.
+        #[schema(example = "openid profile offline_access User.Read")]
+        scope: String,
+    }
+
+    /// The `/devicelogin` form: a typed code, or with `answer` the reply to the
+    /// confirmation.
+    #[derive(ToSchema)]
+    pub struct DeviceLoginForm {
+        /// The page's CSRF token; it must match the `lk_csrf` cookie.
+        csrf: String,
+        /// The code the device shows, in any case, with or without the dash.
+        #[schema(nullable = false, example = "BCDF-GHJK")]
+        user_code: Option<String>,
+        /// `continue` signs the device in as the signed-in person; `cancel` refuses it.
+        #[schema(nullable = false)]
+        answer: Option<String>,
     }
 
     /// The grants the token endpoint issues tokens for.
@@ -690,6 +730,8 @@ pub mod schemas {
         AuthorizationCode,
         #[serde(rename = "refresh_token")]
         RefreshToken,
+        #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+        DeviceCode,
     }
 
     /// A successful token response (RFC 6749 §5.1). App-only tokens carry the first four
@@ -834,11 +876,11 @@ mod paths {
     use super::params::{Paging, RoleAssignmentQuery, UserQuery};
     use super::schemas::{
         ApplicationCollection, ApplicationEntity, AuthenticationMethodCollection, AuthenticationMethodsPolicyResponse, AuthorizeRequest,
-        DirectoryAuditCollection, DomainCollection, DomainEntity, FederationEntity, GroupCollection, GroupEntity, GroupMemberCollection,
-        InvitationEntity, LoginForm, LogoutRequest, PasswordCredentialEntity, RoleAssignmentCollection, RoleAssignmentEntity,
-        RoleDefinitionCollection, RoleDefinitionEntity, SignInCollection, SignOutForm, TapConfigurationCollection, TapConfigurationEntity,
-        TemporaryAccessPassCollection, TemporaryAccessPassEntity, TokenRequest, TokenResponse, UserCollection, UserEntity,
-        UserInfoResponse,
+        DeviceCodeRequest, DeviceLoginForm, DirectoryAuditCollection, DomainCollection, DomainEntity, FederationEntity, GroupCollection,
+        GroupEntity, GroupMemberCollection, InvitationEntity, LoginForm, LogoutRequest, PasswordCredentialEntity, RoleAssignmentCollection,
+        RoleAssignmentEntity, RoleDefinitionCollection, RoleDefinitionEntity, SignInCollection, SignOutForm, TapConfigurationCollection,
+        TapConfigurationEntity, TemporaryAccessPassCollection, TemporaryAccessPassEntity, TokenRequest, TokenResponse, UserCollection,
+        UserEntity, UserInfoResponse,
     };
     use crate::error::{ErrorResponse, OAuthErrorResponse};
     use crate::graph::applications::{AddPasswordRequest, CreateApplicationRequest};
@@ -848,7 +890,7 @@ mod paths {
     use crate::graph::policy::UpdateTapConfigurationRequest;
     use crate::graph::roles::CreateRoleAssignmentRequest;
     use crate::graph::users::{CreateUserRequest, InvitationRequest, UpdateUserRequest};
-    use crate::oauth::{DiscoveryResponse, JwksResponse};
+    use crate::oauth::{DeviceCodeResponse, DiscoveryResponse, JwksResponse};
 
     // ---- users -------------------------------------------------------------------------
 
@@ -1233,8 +1275,11 @@ mod paths {
     /// Token endpoint
     ///
     /// `client_credentials` gives automation an app-only token for an hour;
-    /// `authorization_code` and `refresh_token` give a signed-in user's tokens, which end no
-    /// later than the sign-in session (and so the pass it used).
+    /// `authorization_code`, `refresh_token` and `urn:ietf:params:oauth:grant-type:device_code`
+    /// give a signed-in user's tokens, which end no later than the sign-in session (and so
+    /// the pass it used). While a device code waits for the person the answer is a 400 with
+    /// `authorization_pending`, `slow_down` (polled too soon), `expired_token` or
+    /// `access_denied` (RFC 8628 §3.5).
     #[utoipa::path(post, path = "/{tenant}/oauth2/v2.0/token", tag = "oauth",
         params(("tenant" = String, Path, description = "The tenant id or its primary domain.")),
         request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
@@ -1242,7 +1287,8 @@ mod paths {
         responses(
             (status = 200, description = "Tokens.", body = TokenResponse),
             (status = 400, description = "No such tenant, a missing or repeated parameter, an unsupported grant or \
-                scope, or a code or refresh token that is not valid (`invalid_grant`).", body = OAuthErrorResponse),
+                scope, a code, refresh token or device code that is not valid (`invalid_grant`), or a device code \
+                still waiting (`authorization_pending`, `slow_down`, `expired_token`, `access_denied`).", body = OAuthErrorResponse),
             (status = 401, description = "Client authentication failed (`invalid_client`).", body = OAuthErrorResponse),
             (status = 413, description = "The form is larger than 64 KiB.", body = OAuthErrorResponse),
             (status = 429, description = "Too many token requests from this address (`temporarily_unavailable`); \
@@ -1250,6 +1296,28 @@ mod paths {
                 headers(("Retry-After" = String, description = "Seconds to wait."))),
         ))]
     fn token() {}
+
+    /// Device authorization endpoint
+    ///
+    /// Starts the device flow (RFC 8628): the device shows `user_code` and `message`, the
+    /// person enters the code at `verification_uri` (`{public-url}/devicelogin`) and signs
+    /// in, and the device polls the token endpoint with `device_code` every `interval`
+    /// seconds.
+    #[utoipa::path(post, path = "/{tenant}/oauth2/v2.0/devicecode", tag = "oauth",
+        params(("tenant" = String, Path, description = "The tenant id or its primary domain.")),
+        request_body(content = DeviceCodeRequest, content_type = "application/x-www-form-urlencoded"),
+        security((), ("client_secret_basic" = [])),
+        responses(
+            (status = 200, description = "The codes.", body = DeviceCodeResponse),
+            (status = 400, description = "No such tenant, a missing or repeated parameter, or a scope that cannot be \
+                granted (`invalid_scope`).", body = OAuthErrorResponse),
+            (status = 401, description = "Unknown client, or a confidential client without its secret (`invalid_client`).", body = OAuthErrorResponse),
+            (status = 413, description = "The form is larger than 64 KiB.", body = OAuthErrorResponse),
+            (status = 429, description = "Too many requests from this address (`temporarily_unavailable`); \
+                the per-address limit is `LATCHKEY_RATE_LIMIT_PER_MINUTE`.", body = OAuthErrorResponse,
+                headers(("Retry-After" = String, description = "Seconds to wait."))),
+        ))]
+    fn device_code() {}
 
     /// UserInfo
     ///
@@ -1393,6 +1461,45 @@ mod paths {
             (status = 404, description = "No such tenant.", body = String, content_type = "text/html"),
         ))]
     fn logout_post() {}
+
+    /// Device sign-in page
+    ///
+    /// The form where a person types the code their device shows. With `user_code` (the
+    /// way back from sign-in) and a live session, the confirmation naming the application;
+    /// without a session, to the sign-in page and back here.
+    #[utoipa::path(get, path = "/devicelogin", tag = "web",
+        params(("user_code" = Option<String>, Query, nullable = false, description = "The code the device shows.")),
+        security(()),
+        responses(
+            (status = 200, description = "The code form, or the confirmation.", body = String, content_type = "text/html"),
+            (status = 303, description = "Not signed in: to the sign-in page, which comes back here.",
+                headers(("Location" = String, description = "The sign-in page."))),
+            (status = 400, description = "The code is malformed, unknown, expired or already used; the form says which.", body = String, content_type = "text/html"),
+            (status = 429, description = "Too many code look-ups from this address; the per-address limit is \
+                `LATCHKEY_RATE_LIMIT_PER_MINUTE`.", body = String, content_type = "text/html",
+                headers(("Retry-After" = String, description = "Seconds to wait."))),
+        ))]
+    fn device_login_page() {}
+
+    /// Device sign-in
+    ///
+    /// Posted by the device sign-in page: a typed code (shows the confirmation, or sends the
+    /// browser to sign in first), or the person's answer (`continue` or `cancel`).
+    #[utoipa::path(post, path = "/devicelogin", tag = "web",
+        request_body(content = DeviceLoginForm, content_type = "application/x-www-form-urlencoded"),
+        security(()),
+        responses(
+            (status = 200, description = "The confirmation, or the answer recorded.", body = String, content_type = "text/html"),
+            (status = 303, description = "Not signed in: to the sign-in page, which comes back here.",
+                headers(("Location" = String, description = "The sign-in page."))),
+            (status = 400, description = "The form is not valid, or the code is malformed, unknown, expired or already used.", body = String, content_type = "text/html"),
+            (status = 403, description = "The CSRF token is missing or does not match.", body = String, content_type = "text/html"),
+            (status = 413, description = "The form is larger than 16 KiB.", body = String, content_type = "text/html"),
+            (status = 429, description = "Too many attempts from this address; the per-address limit is \
+                `LATCHKEY_RATE_LIMIT_PER_MINUTE`.", body = String, content_type = "text/html",
+                headers(("Retry-After" = String, description = "Seconds to wait."))),
+        ))]
+    fn device_login_submit() {}
 
     /// Who am I
     ///

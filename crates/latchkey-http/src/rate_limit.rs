@@ -48,10 +48,20 @@ impl AddressLimiter {
     }
 }
 
-/// Whether a request is one the limits cover: credential-bearing posts.
+/// Whether a request is one the limits cover: credential-bearing posts, device
+/// authorization requests, and every look-up of a device sign-in's user code, so that
+/// user codes cannot be guessed by brute force (RFC 8628 §5.1).
 fn limited(request: &Request) -> bool {
     let path = request.uri().path();
-    request.method() == Method::POST && (path.ends_with("/oauth2/v2.0/token") || path.ends_with("/login"))
+    let post = request.method() == Method::POST;
+    let device_page = path == crate::web::device::PATH;
+    (post && (path.ends_with("/oauth2/v2.0/token") || path.ends_with("/oauth2/v2.0/devicecode") || path.ends_with("/login") || device_page))
+        || (device_page && request.uri().query().is_some_and(|q| q.contains("user_code")))
+}
+
+/// Whether the endpoint answers in OAuth's JSON (else an HTML page).
+fn is_oauth(path: &str) -> bool {
+    path.ends_with("/oauth2/v2.0/token") || path.ends_with("/oauth2/v2.0/devicecode")
 }
 
 pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -65,7 +75,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
     if let (true, Some(ip)) = (limited(&request), ip)
         && let Err(wait) = limiter.check(ip)
     {
-        let oauth = request.uri().path().ends_with("/token");
+        let oauth = is_oauth(request.uri().path());
         let mut r = if oauth {
             crate::error::OAuthError::new(
                 StatusCode::TOO_MANY_REQUESTS,

@@ -7,6 +7,7 @@
 //! Where the two differ (how a write transaction starts, connection pragmas) the
 //! difference lives in [`Backend`], not in the queries.
 
+mod device;
 mod methods;
 mod rows;
 mod sign_in;
@@ -14,6 +15,7 @@ mod sign_in;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use latchkey_core::audit::AuditRecord;
+use latchkey_core::device::{DeviceCode, DeviceDecision};
 use latchkey_core::directory::{DirectoryRole, FilterOp, Group, Page, RoleAssignment, User, UserField, UserFilter};
 use latchkey_core::ids::{AppId, ApplicationObjectId, GroupId, MethodId, PassId, RoleAssignmentId, UserId};
 use latchkey_core::methods::{Ceremony, Fido2Method, SoftwareOathMethod};
@@ -982,6 +984,32 @@ impl Store for SqlStore {
     }
     async fn purge_ceremonies(&self, now: DateTime<Utc>) -> StoreResult<u64> {
         methods::purge_ceremonies(&self.pool, now).await
+    }
+
+    // --- device authorization grant (RFC 8628) ---
+    async fn insert_device_code(&self, code: &DeviceCode) -> StoreResult<()> {
+        device::insert_device_code(&self.pool, code).await
+    }
+    async fn find_device_code(&self, device_code_digest: &str) -> StoreResult<Option<DeviceCode>> {
+        device::find_device_code(&self.pool, device_code_digest).await
+    }
+    async fn find_device_code_by_user_code(&self, user_code_digest: &str) -> StoreResult<Option<DeviceCode>> {
+        device::find_device_code_by_user_code(&self.pool, user_code_digest).await
+    }
+    async fn decide_device_code(&self, user_code_digest: &str, decision: DeviceDecision, at: DateTime<Utc>) -> StoreResult<bool> {
+        device::decide_device_code(&self.pool, user_code_digest, decision, at).await
+    }
+    async fn record_device_poll(
+        &self,
+        device_code_digest: &str,
+        previous: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+        interval_seconds: i64,
+    ) -> StoreResult<bool> {
+        device::record_device_poll(&self.pool, device_code_digest, previous, at, interval_seconds).await
+    }
+    async fn redeem_device_code(&self, device_code_digest: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        device::redeem_device_code(&self.pool, device_code_digest, at).await
     }
 }
 

@@ -18,12 +18,14 @@ use chrono::{DateTime, Duration, Utc};
 use latchkey_core::Clock as _;
 use latchkey_core::audit::{AuditRecord, SERVICE_AUTH_METHODS, SERVICE_CORE_DIRECTORY, TargetResource, activity};
 use latchkey_core::authz::{Caller, Permission};
+use latchkey_core::device::{DeviceCode, DeviceCodeStatus, DeviceDecision};
 use latchkey_core::directory::{
     DirectoryRole, FilterOp, Group, Page, RoleAssignment, User, UserField, UserFilter, UserOrigin, UserPrincipalName, UserType,
 };
 use latchkey_core::ids::{AppId, ApplicationObjectId, GroupId, PassId, RoleAssignmentId, SecretKeyId, TenantId, UserId};
 use latchkey_core::pass::TemporaryAccessPass;
 use latchkey_core::policy::{PolicyState, PolicyTarget, TapPolicy};
+use latchkey_core::session::{Session, SignInMethod};
 use latchkey_core::store::{Store, StoreError, StoreResult, TenantSeed};
 use latchkey_core::tenant::{Application, ClientSecret, SigningKeyRecord, Tenant};
 use std::collections::BTreeSet;
@@ -80,6 +82,11 @@ macro_rules! __conformance_list {
             every_successful_write_records_exactly_its_own_audit_record,
             a_failed_write_leaves_no_audit_record,
             a_write_whose_audit_record_cannot_be_stored_changes_nothing,
+            // device authorization grant (RFC 8628)
+            a_device_code_is_found_by_either_code_and_both_codes_are_unique,
+            a_device_code_is_answered_once_and_only_while_pending_and_unexpired,
+            an_approved_device_code_is_redeemed_exactly_once_under_concurrency,
+            a_device_poll_is_recorded_only_over_the_poll_it_follows,
         }
     };
 }
@@ -2481,4 +2488,278 @@ async fn a_write_whose_audit_record_cannot_be_stored_changes_nothing(store: &dyn
             "replace_pass failed ({e:?}) on its audit record, yet the pass was stored"
         );
     }
+}
+
+// ------------------------------------------------------------------------------------------
+// Device authorization grant (RFC 8628).
+
+fn device_code(tag: &str, at: DateTime<Utc>) -> DeviceCode {
+    DeviceCode {
+        device_code_digest: format!("device-{tag}"),
+        user_code_digest: format!("user-{tag}"),
+        client_id: AppId::new_random(),
+        scope: "openid profile offline_access".into(),
+        created_at: at,
+        expires_at: at + Duration::minutes(15),
+        interval_seconds: 5,
+        last_polled_at: None,
+        status: DeviceCodeStatus::Pending,
+        session_id: None,
+        decided_at: None,
+        redeemed_at: None,
+    }
+}
+
+/// A user with a live browser session, for approving device codes with.
+async fn signed_in(store: &dyn Store, upn: &str) -> Session {
+    let u = new_user(store, upn, "Signed In").await;
+    let s = Session {
+        id: uuid::Uuid::new_v4(),
+        user_id: u.id,
+        method: SignInMethod::Password,
+        pass_id: None,
+        created_at: t0(),
+        expires_at: t0() + Duration::hours(8),
+        registration_until: None,
+        revoked_at: None,
+    };
+    ok(store.insert_session(&s, &format!("cookie-{}", s.id)).await, "insert_session");
+    s
+}
+
+async fn a_device_code_is_found_by_either_code_and_both_codes_are_unique(store: &dyn Store) {
+    initialised(store).await;
+    let c = device_code("a", t0() + Duration::milliseconds(123));
+    let audit_before = audit_count(store).await;
+    ok(store.insert_device_code(&c).await, "insert_device_code");
+    same(
+        &ok(store.find_device_code(&c.device_code_digest).await, "find_device_code"),
+        &Some(c.clone()),
+        "find_device_code must give back every field as inserted, times to the millisecond",
+    );
+    same(
+        &ok(
+            store.find_device_code_by_user_code(&c.user_code_digest).await,
+            "find_device_code_by_user_code",
+        ),
+        &Some(c.clone()),
+        "find_device_code_by_user_code must find the same code",
+    );
+    assert!(
+        ok(store.find_device_code("device-none").await, "find_device_code").is_none(),
+        "an unknown device code must not be found"
+    );
+    assert!(
+        ok(
+            store.find_device_code_by_user_code(&c.device_code_digest).await,
+            "find_device_code_by_user_code"
+        )
+        .is_none(),
+        "a device code must not be found as a user code"
+    );
+    let same_user_code = DeviceCode {
+        device_code_digest: "device-b".into(),
+        ..c.clone()
+    };
+    assert!(
+        matches!(store.insert_device_code(&same_user_code).await, Err(StoreError::Conflict(_))),
+        "a second device code with a user code in use must be a Conflict"
+    );
+    let same_device_code = DeviceCode {
+        user_code_digest: "user-b".into(),
+        ..c.clone()
+    };
+    assert!(
+        matches!(store.insert_device_code(&same_device_code).await, Err(StoreError::Conflict(_))),
+        "a second device code with a device code in use must be a Conflict"
+    );
+    assert!(
+        ok(store.find_device_code_by_user_code("user-b").await, "find_device_code_by_user_code").is_none(),
+        "a refused insert must store nothing"
+    );
+    assert_eq!(audit_count(store).await, audit_before, "device codes take no audit record");
+}
+
+async fn a_device_code_is_answered_once_and_only_while_pending_and_unexpired(store: &dyn Store) {
+    initialised(store).await;
+    let session = signed_in(store, "approver@contoso.test").await;
+    let approve = DeviceDecision::Approve { session_id: session.id };
+    let c = device_code("approve", t0());
+    ok(store.insert_device_code(&c).await, "insert_device_code");
+    let at = t0() + Duration::minutes(2) + Duration::milliseconds(7);
+    assert!(
+        ok(
+            store.decide_device_code(&c.user_code_digest, approve, at).await,
+            "decide_device_code"
+        ),
+        "approving a pending, unexpired code must return true"
+    );
+    let stored = ok(store.find_device_code(&c.device_code_digest).await, "find_device_code").expect("kept");
+    let expected = DeviceCode {
+        status: DeviceCodeStatus::Approved,
+        session_id: Some(session.id),
+        decided_at: Some(at),
+        ..c.clone()
+    };
+    same(
+        &stored,
+        &expected,
+        "approval must set the status, the session and the time, and nothing else",
+    );
+    assert!(
+        !ok(
+            store.decide_device_code(&c.user_code_digest, DeviceDecision::Deny, at).await,
+            "decide_device_code"
+        ),
+        "a second answer must return false"
+    );
+    same(
+        &ok(store.find_device_code(&c.device_code_digest).await, "find_device_code"),
+        &Some(expected),
+        "a refused answer must change nothing",
+    );
+
+    let d = device_code("deny", t0());
+    ok(store.insert_device_code(&d).await, "insert_device_code");
+    assert!(
+        ok(
+            store.decide_device_code(&d.user_code_digest, DeviceDecision::Deny, at).await,
+            "decide_device_code"
+        ),
+        "denying a pending code must return true"
+    );
+    let stored = ok(store.find_device_code(&d.device_code_digest).await, "find_device_code").expect("kept");
+    assert_eq!(
+        (stored.status, stored.session_id, stored.decided_at),
+        (DeviceCodeStatus::Denied, None, Some(at)),
+        "a denied code records no session"
+    );
+    assert!(
+        !ok(store.redeem_device_code(&d.device_code_digest, at).await, "redeem_device_code"),
+        "a denied code must not be redeemed"
+    );
+
+    let e = device_code("expired", t0());
+    ok(store.insert_device_code(&e).await, "insert_device_code");
+    assert!(
+        !ok(
+            store.decide_device_code(&e.user_code_digest, approve, e.expires_at).await,
+            "decide_device_code"
+        ),
+        "a code must not be answered at or after its expiry"
+    );
+    assert_eq!(
+        ok(store.find_device_code(&e.device_code_digest).await, "find_device_code").map(|x| x.status),
+        Some(DeviceCodeStatus::Pending),
+        "an expired code stays pending"
+    );
+    assert!(
+        !ok(store.decide_device_code("user-none", approve, at).await, "decide_device_code"),
+        "answering an unknown code must return false"
+    );
+}
+
+async fn an_approved_device_code_is_redeemed_exactly_once_under_concurrency(store: &dyn Store) {
+    initialised(store).await;
+    let session = signed_in(store, "redeemer@contoso.test").await;
+    let pending = device_code("pending", t0());
+    ok(store.insert_device_code(&pending).await, "insert_device_code");
+    assert!(
+        !ok(
+            store.redeem_device_code(&pending.device_code_digest, t0()).await,
+            "redeem_device_code"
+        ),
+        "a pending code must not be redeemed"
+    );
+    for round in 0..3 {
+        let c = device_code(&format!("race{round}"), t0());
+        ok(store.insert_device_code(&c).await, "insert_device_code");
+        let approve = DeviceDecision::Approve { session_id: session.id };
+        assert!(ok(
+            store.decide_device_code(&c.user_code_digest, approve, t0()).await,
+            "decide_device_code"
+        ));
+        let times: Vec<DateTime<Utc>> = (0..16).map(|i| t0() + Duration::milliseconds(i + 1)).collect();
+        let results = join_all(
+            times
+                .iter()
+                .map(|at| store.redeem_device_code(&c.device_code_digest, *at))
+                .collect(),
+        )
+        .await;
+        let results: Vec<bool> = results.into_iter().map(|r| ok(r, "concurrent redeem_device_code")).collect();
+        let winners: Vec<usize> = results.iter().enumerate().filter(|(_, won)| **won).map(|(i, _)| i).collect();
+        assert_eq!(
+            winners.len(),
+            1,
+            "round {round}: exactly one of 16 concurrent redeem_device_code calls must return true, got {results:?}"
+        );
+        let stored = ok(store.find_device_code(&c.device_code_digest).await, "find_device_code").expect("kept");
+        assert_eq!(
+            (stored.status, stored.redeemed_at, stored.session_id),
+            (DeviceCodeStatus::Redeemed, Some(times[winners[0]]), Some(session.id)),
+            "round {round}: the code is redeemed at the winner's time and keeps its session"
+        );
+        assert!(
+            !ok(store.redeem_device_code(&c.device_code_digest, t0()).await, "redeem_device_code"),
+            "round {round}: a redeemed code must not be redeemed again"
+        );
+    }
+    assert!(
+        !ok(store.redeem_device_code("device-none", t0()).await, "redeem_device_code"),
+        "an unknown code must not be redeemed"
+    );
+}
+
+async fn a_device_poll_is_recorded_only_over_the_poll_it_follows(store: &dyn Store) {
+    initialised(store).await;
+    let c = device_code("poll", t0());
+    ok(store.insert_device_code(&c).await, "insert_device_code");
+    let first = t0() + Duration::seconds(5) + Duration::milliseconds(1);
+    assert!(
+        ok(
+            store.record_device_poll(&c.device_code_digest, None, first, 5).await,
+            "record_device_poll"
+        ),
+        "the first poll of a never-polled code must be recorded"
+    );
+    assert!(
+        !ok(
+            store.record_device_poll(&c.device_code_digest, None, first, 5).await,
+            "record_device_poll"
+        ),
+        "a poll that still believes the code was never polled lost the race and must not be recorded"
+    );
+    let second = first + Duration::seconds(2);
+    assert!(
+        ok(
+            store.record_device_poll(&c.device_code_digest, Some(first), second, 10).await,
+            "record_device_poll"
+        ),
+        "a poll following the recorded one must be recorded"
+    );
+    let stored = ok(store.find_device_code(&c.device_code_digest).await, "find_device_code").expect("kept");
+    assert_eq!(
+        (stored.last_polled_at, stored.interval_seconds, stored.status),
+        (Some(second), 10, DeviceCodeStatus::Pending),
+        "a poll records its time and interval and leaves the status"
+    );
+    let times: Vec<DateTime<Utc>> = (1..=8).map(|i| second + Duration::seconds(i)).collect();
+    let results = join_all(
+        times
+            .iter()
+            .map(|at| store.record_device_poll(&c.device_code_digest, Some(second), *at, 10))
+            .collect(),
+    )
+    .await;
+    let recorded = results
+        .into_iter()
+        .map(|r| ok(r, "concurrent record_device_poll"))
+        .filter(|r| *r)
+        .count();
+    assert_eq!(recorded, 1, "of concurrent polls following the same one exactly one is recorded");
+    assert!(
+        !ok(store.record_device_poll("device-none", None, first, 5).await, "record_device_poll"),
+        "a poll of an unknown code is not recorded"
+    );
 }

@@ -88,6 +88,14 @@ pub enum GrantError {
     /// `invalid_grant`: the code or refresh token is unknown, used, expired, for another
     /// client, or its session has ended.
     InvalidGrant(String),
+    /// Device grant (RFC 8628 §3.5): the person has not answered yet; poll again.
+    AuthorizationPending,
+    /// Device grant: polled sooner than the interval; the interval has grown by 5 seconds.
+    SlowDown,
+    /// Device grant: the device code expired before it was approved and redeemed.
+    ExpiredToken,
+    /// Device grant: the person declined.
+    AccessDenied,
     Core(CoreError),
 }
 
@@ -103,9 +111,9 @@ impl From<CoreError> for GrantError {
     }
 }
 
-/// The refresh-token family a code starts: derived from the code's digest, so a replayed
-/// code can revoke exactly the tokens it gave.
-fn family_of_code(code_digest: &str) -> Uuid {
+/// The refresh-token family a code (authorization or device code) starts: derived from the
+/// code's digest, so a replayed code can revoke exactly the tokens it gave.
+pub(super) fn family_of_code(code_digest: &str) -> Uuid {
     let bytes: [u8; 16] = Sha256::digest(code_digest.as_bytes())[..16].try_into().unwrap_or_default();
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
@@ -603,20 +611,39 @@ impl Latchkey {
             }
             (None, None) => {}
         }
+        self.grant_for_session(
+            stored.session_id,
+            client_id,
+            stored.scope,
+            stored.nonce,
+            family_of_code(&code_digest),
+        )
+        .await
+    }
+
+    /// The grant a redeemed code (authorization or device code) gives: tokens about the
+    /// session's user with a new refresh token in `family`, only while the session — hence
+    /// its pass — stands, and never past it.
+    pub(super) async fn grant_for_session(
+        &self,
+        session_id: Uuid,
+        client_id: AppId,
+        scope: String,
+        nonce: Option<String>,
+        family: Uuid,
+    ) -> Result<Grant, GrantError> {
         let (session, user) = self
-            .live_session_by_id(stored.session_id)
+            .live_session_by_id(session_id)
             .await?
-            .ok_or_else(|| invalid("The session has ended."))?;
-        let refresh_token = self
-            .new_refresh_token(&session, client_id, &stored.scope, family_of_code(&code_digest), None)
-            .await?;
+            .ok_or_else(|| GrantError::InvalidGrant("The session has ended.".into()))?;
+        let refresh_token = self.new_refresh_token(&session, client_id, &scope, family, None).await?;
         Ok(Grant {
             not_after: session.expires_at,
             session,
             user,
             client_id,
-            scope: stored.scope,
-            nonce: stored.nonce,
+            scope,
+            nonce,
             refresh_token,
         })
     }

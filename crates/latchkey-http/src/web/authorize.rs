@@ -20,7 +20,7 @@ use std::net::SocketAddr;
 type Params = HashMap<String, String>;
 
 /// Parses query or form parameters; a parameter sent twice is refused (RFC 6749 §3.1).
-fn params(raw: &[u8]) -> Result<Params, String> {
+pub(super) fn params(raw: &[u8]) -> Result<Params, String> {
     let mut out = HashMap::new();
     for (k, v) in form_urlencoded::parse(raw) {
         if out.insert(k.clone().into_owned(), v.into_owned()).is_some() {

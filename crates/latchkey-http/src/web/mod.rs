@@ -1,11 +1,13 @@
 //! Server-rendered sign-in pages (usable without JavaScript): the user name, then the
 //! Temporary Access Pass or the password, as home-realm discovery decides; the OAuth
-//! authorization endpoint that leads to them; sign-out and a small "who am I" page.
+//! authorization endpoint that leads to them; the device sign-in page (`/devicelogin`);
+//! sign-out and a small "who am I" page.
 //!
 //! Every form carries a CSRF token matched against a cookie; cookies are `HttpOnly`,
 //! `SameSite=Lax`, and `Secure` when the public URL is https.
 
 pub mod authorize;
+pub mod device;
 mod pages;
 pub mod security_info;
 
@@ -57,6 +59,7 @@ pub fn routes() -> Router<AppState> {
             get(security_info::add_authenticator_page).post(security_info::confirm_authenticator),
         )
         .route("/assets/webauthn.js", get(security_info::webauthn_js))
+        .route(device::PATH, get(device::device_login_page).post(device::device_login_submit))
         .route("/whoami", get(authorize::whoami))
         .route("/signout", axum::routing::post(authorize::sign_out))
         .route("/", get(authorize::home))

@@ -53,3 +53,17 @@ pub struct WhoAmIPage<'a> {
     pub sign_out: &'a str,
     pub csrf: &'a str,
 }
+
+/// `/devicelogin`: the code form, or (with `app_name`) the confirmation.
+#[derive(Template)]
+#[template(path = "devicelogin.html")]
+pub struct DeviceLoginPage<'a> {
+    pub heading: &'a str,
+    pub action: &'a str,
+    pub csrf: &'a str,
+    /// As typed (the form) or `XXXX-XXXX` (the confirmation).
+    pub user_code: &'a str,
+    pub error: Option<String>,
+    pub app_name: Option<String>,
+    pub signed_in_as: Option<String>,
+}

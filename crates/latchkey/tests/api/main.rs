@@ -8,6 +8,7 @@ mod helpers;
 mod applications;
 mod audit;
 mod cli;
+mod device;
 mod directory;
 mod errors;
 mod openapi_document;

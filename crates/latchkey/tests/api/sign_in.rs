@@ -127,7 +127,7 @@ pub async fn redeem(app: &TestApp, client: &Client, code: &str, verifier: &str) 
     (r.status(), r.json().await.unwrap())
 }
 
-async fn refresh(app: &TestApp, client: &Client, token: &str) -> (StatusCode, Value) {
+pub async fn refresh(app: &TestApp, client: &Client, token: &str) -> (StatusCode, Value) {
     let r = app
         .http
         .post(format!("{}/{}/oauth2/v2.0/token", app.base, app.tenant_id))
@@ -142,7 +142,7 @@ async fn refresh(app: &TestApp, client: &Client, token: &str) -> (StatusCode, Va
     (r.status(), r.json().await.unwrap())
 }
 
-async fn issue_pass(app: &TestApp, upn: &str, body: Value) -> (String, String) {
+pub async fn issue_pass(app: &TestApp, upn: &str, body: Value) -> (String, String) {
     let t = app.app_token().await;
     let (s, p) = app
         .post(&format!("/v1.0/users/{upn}/authentication/temporaryAccessPassMethods"), &t, body)
@@ -154,7 +154,7 @@ async fn issue_pass(app: &TestApp, upn: &str, body: Value) -> (String, String) {
     )
 }
 
-fn claims(jwt: &str) -> Value {
+pub fn claims(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
