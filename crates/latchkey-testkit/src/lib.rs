@@ -1,6 +1,7 @@
 //! Test support shared by the crates' tests: a clock tests can move, and the store
 //! conformance suite that SQLite and PostgreSQL must both pass.
 
+pub mod authenticator;
 pub mod conformance;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};

@@ -96,6 +96,22 @@ impl Browser {
         self.finish(r).await
     }
 
+    /// A JSON POST as the passkey script sends it: the CSRF cookie's value in
+    /// `x-csrf-token` (double submit), unless `csrf` overrides it.
+    pub async fn post_json(&mut self, url: &str, body: &serde_json::Value, csrf: Option<&str>) -> Page {
+        let token = csrf.map_or_else(|| self.cookies.get("lk_csrf").cloned().unwrap_or_default(), str::to_owned);
+        let r = self
+            .http
+            .post(self.absolute(url))
+            .header(COOKIE, self.cookie_header())
+            .header("x-csrf-token", token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        self.finish(r).await
+    }
+
     pub async fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
         let r = self
             .http

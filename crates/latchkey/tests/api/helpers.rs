@@ -79,7 +79,8 @@ impl TestApp {
             .await
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        // localhost, not 127.0.0.1: a passkey's relying-party id must be a domain name.
+        let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
         let state = startup::server_state(core.clone(), &key_file, &base).await.unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(latchkey_http::serve(listener, state.clone(), async move {
