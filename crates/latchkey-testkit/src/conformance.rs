@@ -22,7 +22,8 @@ use latchkey_core::device::{DeviceCode, DeviceCodeStatus, DeviceDecision};
 use latchkey_core::directory::{
     DirectoryRole, FilterOp, Group, Page, RoleAssignment, User, UserField, UserFilter, UserOrigin, UserPrincipalName, UserType,
 };
-use latchkey_core::ids::{AppId, ApplicationObjectId, GroupId, PassId, RoleAssignmentId, SecretKeyId, TenantId, UserId};
+use latchkey_core::ids::{AppId, ApplicationObjectId, GroupId, MethodId, PassId, RoleAssignmentId, SecretKeyId, TenantId, UserId};
+use latchkey_core::methods::{Ceremony, CeremonyKind, Fido2Method, SoftwareOathMethod};
 use latchkey_core::pass::TemporaryAccessPass;
 use latchkey_core::policy::{PolicyState, PolicyTarget, TapPolicy};
 use latchkey_core::session::{Session, SignInMethod};
@@ -87,6 +88,11 @@ macro_rules! __conformance_list {
             a_device_code_is_answered_once_and_only_while_pending_and_unexpired,
             an_approved_device_code_is_redeemed_exactly_once_under_concurrency,
             a_device_poll_is_recorded_only_over_the_poll_it_follows,
+            // passkeys, authenticator apps, ceremonies (My Security Info)
+            passkeys_round_trip_are_unique_per_credential_and_deleted_only_by_their_owner,
+            a_totp_step_is_used_exactly_once_under_concurrency_and_only_forward,
+            a_ceremony_is_taken_exactly_once_and_expired_ones_are_purged,
+            deleting_a_user_removes_their_passkeys_and_authenticator_apps,
         }
     };
 }
@@ -2762,4 +2768,221 @@ async fn a_device_poll_is_recorded_only_over_the_poll_it_follows(store: &dyn Sto
         !ok(store.record_device_poll("device-none", None, first, 5).await, "record_device_poll"),
         "a poll of an unknown code is not recorded"
     );
+}
+
+// ------------------------------------------------------------------------------------------
+// Passkeys, authenticator apps and ceremonies.
+
+fn passkey_for(user: UserId, credential_id: &str, at: DateTime<Utc>) -> Fido2Method {
+    Fido2Method {
+        id: MethodId::new_random(),
+        user_id: user,
+        display_name: format!("key {credential_id}"),
+        aaguid: Some(uuid::Uuid::from_u128(0x0102_0304_0506_0708_0102_0304_0506_0708)),
+        model: Some("Model".into()),
+        credential_id: credential_id.into(),
+        passkey: format!("{{\"cred\":\"{credential_id}\"}}"),
+        created_at: at,
+        last_used_at: None,
+    }
+}
+
+fn authenticator_for(user: UserId, at: DateTime<Utc>) -> SoftwareOathMethod {
+    SoftwareOathMethod {
+        id: MethodId::new_random(),
+        user_id: user,
+        sealed_secret: "v1.sealed.seed".into(),
+        created_at: at,
+        last_used_step: Some(10),
+    }
+}
+
+fn method_audit(user: &User, activity: &str) -> AuditRecord {
+    AuditRecord::success(
+        t0(),
+        &operator(),
+        activity,
+        (SERVICE_AUTH_METHODS, "UserManagement", "Add"),
+        "",
+        vec![TargetResource::user(user)],
+    )
+}
+
+async fn passkeys_round_trip_are_unique_per_credential_and_deleted_only_by_their_owner(store: &dyn Store) {
+    initialised(store).await;
+    let ana = new_user(store, "ana@contoso.test", "Ana").await;
+    let ben = new_user(store, "ben@contoso.test", "Ben").await;
+    let first = passkey_for(ana.id, "cred-1", t0());
+    let second = passkey_for(ana.id, "cred-2", t0() + Duration::seconds(1));
+    let add = method_audit(&ana, activity::USER_REGISTERED_SECURITY_INFO);
+    audited(store, &add, "insert_fido2_method", store.insert_fido2_method(&first, &add)).await;
+    ok(
+        store
+            .insert_fido2_method(&second, &method_audit(&ana, activity::USER_REGISTERED_SECURITY_INFO))
+            .await,
+        "insert_fido2_method",
+    );
+    same(
+        &ok(store.list_fido2_methods(ana.id).await, "list_fido2_methods"),
+        &vec![first.clone(), second.clone()],
+        "a user's passkeys round-trip every field, oldest first",
+    );
+    assert!(ok(store.list_fido2_methods(ben.id).await, "list_fido2_methods").is_empty());
+    same(
+        &ok(store.find_fido2_by_credential_id("cred-2").await, "find_fido2_by_credential_id"),
+        &Some(second.clone()),
+        "a passkey is found by its credential id",
+    );
+    assert!(ok(store.find_fido2_by_credential_id("nope").await, "find").is_none());
+    // One credential id, one passkey, whoever registers it.
+    let dup = passkey_for(ben.id, "cred-1", t0());
+    let add = method_audit(&ben, activity::USER_REGISTERED_SECURITY_INFO);
+    assert_conflict(
+        &refused(
+            store,
+            "a second passkey with a taken credential id",
+            store.insert_fido2_method(&dup, &add),
+        )
+        .await,
+        "duplicate credential id",
+    );
+    // A sign-in saves the new counter and the time.
+    let used = t0() + Duration::minutes(5);
+    ok(
+        store.record_fido2_use(first.id, "{\"cred\":\"updated\"}", used).await,
+        "record_fido2_use",
+    );
+    let after = ok(store.find_fido2_by_credential_id("cred-1").await, "find").expect("still there");
+    assert_eq!(after.passkey, "{\"cred\":\"updated\"}");
+    assert_eq!(after.last_used_at, Some(used));
+    // Someone else's id is not found, and nothing is audited.
+    let del = method_audit(&ben, activity::USER_DELETED_SECURITY_INFO);
+    assert_not_found(
+        &refused(
+            store,
+            "deleting another user's passkey",
+            store.delete_fido2_method(ben.id, first.id, &del),
+        )
+        .await,
+        "other owner",
+    );
+    let del = method_audit(&ana, activity::USER_DELETED_SECURITY_INFO);
+    audited(
+        store,
+        &del,
+        "delete_fido2_method",
+        store.delete_fido2_method(ana.id, first.id, &del),
+    )
+    .await;
+    assert_eq!(ok(store.list_fido2_methods(ana.id).await, "list").len(), 1);
+}
+
+async fn a_totp_step_is_used_exactly_once_under_concurrency_and_only_forward(store: &dyn Store) {
+    initialised(store).await;
+    let cy = new_user(store, "cy@contoso.test", "Cy").await;
+    let app = authenticator_for(cy.id, t0());
+    let add = method_audit(&cy, activity::USER_REGISTERED_SECURITY_INFO);
+    audited(
+        store,
+        &add,
+        "insert_software_oath_method",
+        store.insert_software_oath_method(&app, &add),
+    )
+    .await;
+    same(
+        &ok(store.list_software_oath_methods(cy.id).await, "list_software_oath_methods"),
+        &vec![app.clone()],
+        "an authenticator app round-trips every field",
+    );
+    assert!(
+        !ok(store.use_totp_step(app.id, 10).await, "use_totp_step"),
+        "the step already used is refused"
+    );
+    assert!(
+        !ok(store.use_totp_step(app.id, 9).await, "use_totp_step"),
+        "an older step is refused"
+    );
+    for step in [11_i64, 12] {
+        let results = join_all((0..16).map(|_| store.use_totp_step(app.id, step)).collect()).await;
+        let wins = results
+            .into_iter()
+            .map(|r| ok(r, "concurrent use_totp_step"))
+            .filter(|w| *w)
+            .count();
+        assert_eq!(wins, 1, "exactly one of 16 concurrent uses of step {step} must win");
+    }
+    let stored = ok(store.list_software_oath_methods(cy.id).await, "list");
+    assert_eq!(stored[0].last_used_step, Some(12));
+    let del = method_audit(&cy, activity::USER_DELETED_SECURITY_INFO);
+    audited(
+        store,
+        &del,
+        "delete_software_oath_method",
+        store.delete_software_oath_method(cy.id, app.id, &del),
+    )
+    .await;
+    assert_not_found(
+        &refused(store, "deleting it twice", store.delete_software_oath_method(cy.id, app.id, &del)).await,
+        "second delete",
+    );
+}
+
+async fn a_ceremony_is_taken_exactly_once_and_expired_ones_are_purged(store: &dyn Store) {
+    initialised(store).await;
+    let dee = new_user(store, "dee@contoso.test", "Dee").await;
+    let live = Ceremony {
+        id: uuid::Uuid::new_v4(),
+        kind: CeremonyKind::PasskeyRegistration,
+        user_id: Some(dee.id),
+        session_id: Some(uuid::Uuid::new_v4()),
+        state: "{\"challenge\":\"abc\"}".into(),
+        expires_at: t0() + Duration::minutes(5),
+    };
+    ok(store.insert_ceremony(&live).await, "insert_ceremony");
+    let results = join_all((0..8).map(|_| store.take_ceremony(live.id)).collect()).await;
+    let taken: Vec<Ceremony> = results.into_iter().filter_map(|r| ok(r, "concurrent take_ceremony")).collect();
+    assert_eq!(taken.len(), 1, "exactly one of 8 concurrent takes gets the ceremony");
+    assert_eq!(taken[0], live, "a ceremony round-trips every field");
+    let anonymous = Ceremony {
+        id: uuid::Uuid::new_v4(),
+        kind: CeremonyKind::PasskeySignIn,
+        user_id: None,
+        session_id: None,
+        state: "{}".into(),
+        expires_at: t0(),
+    };
+    ok(store.insert_ceremony(&anonymous).await, "insert_ceremony");
+    assert_eq!(
+        ok(store.purge_ceremonies(t0() - Duration::seconds(1)).await, "purge"),
+        0,
+        "not expired yet"
+    );
+    assert_eq!(ok(store.purge_ceremonies(t0() + Duration::seconds(1)).await, "purge"), 1);
+    assert!(ok(store.take_ceremony(anonymous.id).await, "take").is_none(), "purged");
+}
+
+async fn deleting_a_user_removes_their_passkeys_and_authenticator_apps(store: &dyn Store) {
+    initialised(store).await;
+    let eve = new_user(store, "eve@contoso.test", "Eve").await;
+    let add = method_audit(&eve, activity::USER_REGISTERED_SECURITY_INFO);
+    ok(
+        store.insert_fido2_method(&passkey_for(eve.id, "eve-cred", t0()), &add).await,
+        "insert_fido2_method",
+    );
+    ok(
+        store
+            .insert_software_oath_method(
+                &authenticator_for(eve.id, t0()),
+                &method_audit(&eve, activity::USER_REGISTERED_SECURITY_INFO),
+            )
+            .await,
+        "insert_software_oath_method",
+    );
+    let del = audit_record(t0(), activity::DELETE_USER, TargetResource::user(&eve));
+    ok(store.delete_user(eve.id, &del).await, "delete_user");
+    assert!(
+        ok(store.find_fido2_by_credential_id("eve-cred").await, "find").is_none(),
+        "the passkey goes with the user"
+    );
+    assert!(ok(store.list_software_oath_methods(eve.id).await, "list").is_empty());
 }

@@ -17,5 +17,6 @@ mod policy;
 mod processes;
 mod roles;
 mod secrets;
+mod security_info;
 mod sign_in;
 mod tokens;
