@@ -18,6 +18,7 @@ use crate::graph::applications::{
 use crate::graph::audit::{DirectoryAuditResponse, SignInResponse};
 use crate::graph::domains::{CreateDomainRequest, DomainResponse, FederationRequest, FederationResponse};
 use crate::graph::groups::{CreateGroupRequest, GroupResponse, ReferenceRequest};
+use crate::graph::methods::{Fido2MethodResponse, SoftwareOathMethodResponse};
 use crate::graph::passes::{CreateTemporaryAccessPassRequest, PasswordMethodResponse, TemporaryAccessPassResponse};
 use crate::graph::policy::{TapConfigurationResponse, UpdateTapConfigurationRequest};
 use crate::graph::roles::{CreateRoleAssignmentRequest, RoleAssignmentResponse, RoleDefinitionResponse};
@@ -28,11 +29,13 @@ use axum::Router;
 use axum::routing::get;
 use schemas::{
     ApplicationCollection, ApplicationEntity, AuthenticationMethod, AuthenticationMethodCollection, AuthenticationMethodsPolicyResponse,
-    AuthorizeRequest, DeviceCodeRequest, DeviceLoginForm, DirectoryAuditCollection, DomainCollection, DomainEntity, FederationEntity,
-    GroupCollection, GroupEntity, GroupMember, GroupMemberCollection, InvitationEntity, LoginForm, LogoutRequest, PasswordCredentialEntity,
+    AuthorizeRequest, ConfirmAuthenticatorForm, DeleteMethodForm, DeviceCodeRequest, DeviceLoginForm, DirectoryAuditCollection,
+    DomainCollection, DomainEntity, FederationEntity, Fido2MethodCollection, Fido2MethodEntity, GroupCollection, GroupEntity, GroupMember,
+    GroupMemberCollection, InvitationEntity, LoginForm, LogoutRequest, PageErrorResponse, PasskeyChallengeResponse,
+    PasskeyRegisteredResponse, PasskeyRegistrationRequest, PasskeySignInRequest, PasskeySignInResponse, PasswordCredentialEntity,
     RoleAssignmentCollection, RoleAssignmentEntity, RoleDefinitionCollection, RoleDefinitionEntity, SignInCollection, SignOutForm,
-    TapConfigurationCollection, TapConfigurationEntity, TemporaryAccessPassCollection, TemporaryAccessPassEntity, TokenRequest,
-    TokenResponse, UserCollection, UserEntity, UserInfoResponse,
+    SoftwareOathMethodCollection, SoftwareOathMethodEntity, TapConfigurationCollection, TapConfigurationEntity,
+    TemporaryAccessPassCollection, TemporaryAccessPassEntity, TokenRequest, TokenResponse, UserCollection, UserEntity, UserInfoResponse,
 };
 use utoipa::Modify;
 /// Re-exported so callers without a `utoipa` dependency can call `ApiDoc::openapi()`.
@@ -120,11 +123,49 @@ use utoipa::openapi::{Content, Ref, RefOr};
         paths::device_login_submit,
         paths::whoami,
         paths::sign_out,
+        paths::list_fido2_methods,
+        paths::get_fido2_method,
+        paths::delete_fido2_method,
+        paths::list_software_oath_methods,
+        paths::get_software_oath_method,
+        paths::delete_software_oath_method,
+        paths::list_my_fido2_methods,
+        paths::get_my_fido2_method,
+        paths::delete_my_fido2_method,
+        paths::list_my_software_oath_methods,
+        paths::get_my_software_oath_method,
+        paths::delete_my_software_oath_method,
+        paths::continue_authorization,
+        paths::passkey_sign_in_options,
+        paths::passkey_sign_in_finish,
+        paths::my_security_info,
+        paths::delete_method,
+        paths::add_passkey_page,
+        paths::passkey_registration_options,
+        paths::passkey_registration_finish,
+        paths::add_authenticator_page,
+        paths::confirm_authenticator,
+        paths::webauthn_js,
+
         paths::home,
         paths::openapi_document,
     ),
     components(schemas(
         ErrorResponse,
+        Fido2MethodResponse,
+        SoftwareOathMethodResponse,
+        Fido2MethodCollection,
+        Fido2MethodEntity,
+        SoftwareOathMethodCollection,
+        SoftwareOathMethodEntity,
+        PasskeyChallengeResponse,
+        PasskeyRegistrationRequest,
+        PasskeyRegisteredResponse,
+        PasskeySignInRequest,
+        PasskeySignInResponse,
+        PageErrorResponse,
+        DeleteMethodForm,
+        ConfirmAuthenticatorForm,
         OAuthErrorResponse,
         UserResponse,
         UserEntity,
@@ -201,6 +242,7 @@ use utoipa::openapi::{Content, Ref, RefOr};
         (name = "applications", description = "Application registrations, the OAuth clients (`appId` is the `client_id`), and their secrets."),
         (name = "domains", description = "The tenant's domains and their federation with another identity provider."),
         (name = "passes", description = "Temporary Access Passes and a user's authentication methods."),
+        (name = "methods", description = "Passkeys (`fido2Methods`) and authenticator apps (`softwareOathMethods`) registered on My Security Info: list, get, delete."),
         (name = "me", description = "The signed-in user; needs a delegated (user) token, an app-only token gets 400."),
         (name = "policy", description = "The tenant's Temporary Access Pass policy."),
         (name = "audit", description = "Directory audit and sign-in logs, newest first."),
@@ -401,6 +443,7 @@ pub mod schemas {
     use crate::graph::audit::{DirectoryAuditResponse, SignInResponse};
     use crate::graph::domains::{DomainResponse, FederationResponse};
     use crate::graph::groups::GroupResponse;
+    use crate::graph::methods::{Fido2MethodResponse, SoftwareOathMethodResponse};
     use crate::graph::passes::{PasswordMethodResponse, TemporaryAccessPassResponse};
     use crate::graph::policy::TapConfigurationResponse;
     use crate::graph::roles::{RoleAssignmentResponse, RoleDefinitionResponse};
@@ -551,10 +594,102 @@ pub mod schemas {
         TemporaryAccessPassResponse
     );
     collection!(
-        /// A user's authentication methods: the password (when one is set) and the pass (when one exists).
+        /// A user's authentication methods: the password (when one is set), passkeys,
+        /// authenticator apps and the pass (when one exists).
         AuthenticationMethodCollection,
         AuthenticationMethod
     );
+    collection!(
+        /// A user's passkeys.
+        Fido2MethodCollection,
+        Fido2MethodResponse
+    );
+    entity!(
+        /// A Graph `fido2AuthenticationMethod` (a passkey).
+        Fido2MethodEntity,
+        Fido2MethodResponse
+    );
+    collection!(
+        /// A user's authenticator apps.
+        SoftwareOathMethodCollection,
+        SoftwareOathMethodResponse
+    );
+    entity!(
+        /// A Graph `softwareOathAuthenticationMethod` (an authenticator app); `secretKey` is always `null`.
+        SoftwareOathMethodEntity,
+        SoftwareOathMethodResponse
+    );
+
+    /// A passkey ceremony's start: the id to send back and the options for
+    /// `navigator.credentials.create()` / `.get()` (WebAuthn JSON, under `publicKey`).
+    #[derive(ToSchema)]
+    pub struct PasskeyChallengeResponse {
+        ceremony: uuid::Uuid,
+        options: serde_json::Value,
+    }
+
+    /// A new passkey: the ceremony id, the browser's `credential.toJSON()`, and a name.
+    #[derive(ToSchema)]
+    pub struct PasskeyRegistrationRequest {
+        ceremony: uuid::Uuid,
+        credential: serde_json::Value,
+        #[schema(nullable = false)]
+        name: Option<String>,
+    }
+
+    /// A registered passkey.
+    #[derive(ToSchema)]
+    #[serde(rename_all = "camelCase")]
+    pub struct PasskeyRegisteredResponse {
+        id: uuid::Uuid,
+        display_name: String,
+    }
+
+    /// A passkey sign-in: the ceremony id, the browser's assertion (`credential.toJSON()`),
+    /// and optionally the user name typed first, the pending authorization request, and a
+    /// local path to return to.
+    #[derive(ToSchema)]
+    pub struct PasskeySignInRequest {
+        ceremony: uuid::Uuid,
+        credential: serde_json::Value,
+        username: Option<String>,
+        request: Option<String>,
+        next: Option<String>,
+    }
+
+    /// Where the browser goes after a passkey sign-in.
+    #[derive(ToSchema)]
+    pub struct PasskeySignInResponse {
+        redirect: String,
+    }
+
+    /// The error body of the passkey JSON endpoints.
+    #[derive(ToSchema)]
+    pub struct PageErrorResponse {
+        /// What went wrong, in words a person can act on.
+        error: String,
+    }
+
+    /// A deletion on My Security Info.
+    #[derive(ToSchema)]
+    pub struct DeleteMethodForm {
+        /// The page's CSRF token; it must match the `lk_csrf` cookie.
+        csrf: String,
+        /// `passkey`, `authenticator` or `pass`.
+        kind: String,
+        id: String,
+        /// `yes` to delete the last method the person can sign in with.
+        #[schema(nullable = false)]
+        confirm: Option<String>,
+    }
+
+    /// An authenticator app's first code, confirming its enrolment.
+    #[derive(ToSchema)]
+    pub struct ConfirmAuthenticatorForm {
+        csrf: String,
+        ceremony: String,
+        otp: String,
+    }
     collection!(
         /// The authentication method configurations: only `TemporaryAccessPass`.
         TapConfigurationCollection,
@@ -634,7 +769,11 @@ pub mod schemas {
             AnyOfBuilder::new()
                 .item(Ref::from_schema_name(PasswordMethodResponse::name()))
                 .item(Ref::from_schema_name(TemporaryAccessPassResponse::name()))
-                .description(Some("A password or Temporary Access Pass method, told apart by `@odata.type`."))
+                .item(Ref::from_schema_name(Fido2MethodResponse::name()))
+                .item(Ref::from_schema_name(SoftwareOathMethodResponse::name()))
+                .description(Some(
+                    "A password, Temporary Access Pass, passkey (FIDO2) or authenticator app (software OATH) method, told apart by `@odata.type`.",
+                ))
                 .into()
         }
     }
@@ -649,6 +788,11 @@ pub mod schemas {
             schemas.push((
                 TemporaryAccessPassResponse::name().into_owned(),
                 TemporaryAccessPassResponse::schema(),
+            ));
+            schemas.push((Fido2MethodResponse::name().into_owned(), Fido2MethodResponse::schema()));
+            schemas.push((
+                SoftwareOathMethodResponse::name().into_owned(),
+                SoftwareOathMethodResponse::schema(),
             ));
         }
     }
@@ -876,11 +1020,13 @@ mod paths {
     use super::params::{Paging, RoleAssignmentQuery, UserQuery};
     use super::schemas::{
         ApplicationCollection, ApplicationEntity, AuthenticationMethodCollection, AuthenticationMethodsPolicyResponse, AuthorizeRequest,
-        DeviceCodeRequest, DeviceLoginForm, DirectoryAuditCollection, DomainCollection, DomainEntity, FederationEntity, GroupCollection,
-        GroupEntity, GroupMemberCollection, InvitationEntity, LoginForm, LogoutRequest, PasswordCredentialEntity, RoleAssignmentCollection,
-        RoleAssignmentEntity, RoleDefinitionCollection, RoleDefinitionEntity, SignInCollection, SignOutForm, TapConfigurationCollection,
-        TapConfigurationEntity, TemporaryAccessPassCollection, TemporaryAccessPassEntity, TokenRequest, TokenResponse, UserCollection,
-        UserEntity, UserInfoResponse,
+        ConfirmAuthenticatorForm, DeleteMethodForm, DeviceCodeRequest, DeviceLoginForm, DirectoryAuditCollection, DomainCollection,
+        DomainEntity, FederationEntity, Fido2MethodCollection, Fido2MethodEntity, GroupCollection, GroupEntity, GroupMemberCollection,
+        InvitationEntity, LoginForm, LogoutRequest, PageErrorResponse, PasskeyChallengeResponse, PasskeyRegisteredResponse,
+        PasskeyRegistrationRequest, PasskeySignInRequest, PasskeySignInResponse, PasswordCredentialEntity, RoleAssignmentCollection,
+        RoleAssignmentEntity, RoleDefinitionCollection, RoleDefinitionEntity, SignInCollection, SignOutForm, SoftwareOathMethodCollection,
+        SoftwareOathMethodEntity, TapConfigurationCollection, TapConfigurationEntity, TemporaryAccessPassCollection,
+        TemporaryAccessPassEntity, TokenRequest, TokenResponse, UserCollection, UserEntity, UserInfoResponse,
     };
     use crate::error::{ErrorResponse, OAuthErrorResponse};
     use crate::graph::applications::{AddPasswordRequest, CreateApplicationRequest};
@@ -1521,6 +1667,213 @@ mod paths {
             (status = 403, description = "The CSRF token is missing or does not match.", body = String, content_type = "text/html"),
         ))]
     fn sign_out() {}
+
+    /// List a user's passkeys
+    #[utoipa::path(get, path = "/v1.0/users/{user}/authentication/fido2Methods", tag = "methods",
+        params(("user" = String, Path, description = "The user's object id or userPrincipalName.")),
+        responses((status = 200, description = "The passkeys.", body = Fido2MethodCollection)))]
+    fn list_fido2_methods() {}
+
+    /// Get a user's passkey
+    #[utoipa::path(get, path = "/v1.0/users/{user}/authentication/fido2Methods/{id}", tag = "methods",
+        params(("user" = String, Path, description = "The user's object id or userPrincipalName."), ("id" = uuid::Uuid, Path, description = "The method's id.")),
+        responses((status = 200, description = "The passkey.", body = Fido2MethodEntity)))]
+    fn get_fido2_method() {}
+
+    /// Delete a user's passkey
+    #[utoipa::path(delete, path = "/v1.0/users/{user}/authentication/fido2Methods/{id}", tag = "methods",
+        params(("user" = String, Path, description = "The user's object id or userPrincipalName."), ("id" = uuid::Uuid, Path, description = "The method's id.")),
+        responses((status = 204, description = "Deleted; the audit log records who deleted it.")))]
+    fn delete_fido2_method() {}
+
+    /// List the signed-in user's passkeys
+    #[utoipa::path(get, path = "/v1.0/me/authentication/fido2Methods", tag = "me",
+        responses((status = 200, description = "The passkeys.", body = Fido2MethodCollection)))]
+    fn list_my_fido2_methods() {}
+
+    /// Get one of the signed-in user's passkeys
+    #[utoipa::path(get, path = "/v1.0/me/authentication/fido2Methods/{id}", tag = "me",
+        params(("id" = uuid::Uuid, Path, description = "The method's id.")),
+        responses((status = 200, description = "The passkey.", body = Fido2MethodEntity)))]
+    fn get_my_fido2_method() {}
+
+    /// Delete one of the signed-in user's passkeys
+    #[utoipa::path(delete, path = "/v1.0/me/authentication/fido2Methods/{id}", tag = "me",
+        params(("id" = uuid::Uuid, Path, description = "The method's id.")),
+        responses((status = 204, description = "Deleted.")))]
+    fn delete_my_fido2_method() {}
+
+    /// List a user's authenticator apps
+    #[utoipa::path(get, path = "/v1.0/users/{user}/authentication/softwareOathMethods", tag = "methods",
+        params(("user" = String, Path, description = "The user's object id or userPrincipalName.")),
+        responses((status = 200, description = "The authenticator apps.", body = SoftwareOathMethodCollection)))]
+    fn list_software_oath_methods() {}
+
+    /// Get a user's authenticator app
+    #[utoipa::path(get, path = "/v1.0/users/{user}/authentication/softwareOathMethods/{id}", tag = "methods",
+        params(("user" = String, Path, description = "The user's object id or userPrincipalName."), ("id" = uuid::Uuid, Path, description = "The method's id.")),
+        responses((status = 200, description = "The authenticator app.", body = SoftwareOathMethodEntity)))]
+    fn get_software_oath_method() {}
+
+    /// Delete a user's authenticator app
+    #[utoipa::path(delete, path = "/v1.0/users/{user}/authentication/softwareOathMethods/{id}", tag = "methods",
+        params(("user" = String, Path, description = "The user's object id or userPrincipalName."), ("id" = uuid::Uuid, Path, description = "The method's id.")),
+        responses((status = 204, description = "Deleted; the audit log records who deleted it.")))]
+    fn delete_software_oath_method() {}
+
+    /// List the signed-in user's authenticator apps
+    #[utoipa::path(get, path = "/v1.0/me/authentication/softwareOathMethods", tag = "me",
+        responses((status = 200, description = "The authenticator apps.", body = SoftwareOathMethodCollection)))]
+    fn list_my_software_oath_methods() {}
+
+    /// Get one of the signed-in user's authenticator apps
+    #[utoipa::path(get, path = "/v1.0/me/authentication/softwareOathMethods/{id}", tag = "me",
+        params(("id" = uuid::Uuid, Path, description = "The method's id.")),
+        responses((status = 200, description = "The authenticator app.", body = SoftwareOathMethodEntity)))]
+    fn get_my_software_oath_method() {}
+
+    /// Delete one of the signed-in user's authenticator apps
+    #[utoipa::path(delete, path = "/v1.0/me/authentication/softwareOathMethods/{id}", tag = "me",
+        params(("id" = uuid::Uuid, Path, description = "The method's id.")),
+        responses((status = 204, description = "Deleted.")))]
+    fn delete_my_software_oath_method() {}
+
+    /// Continue to the application
+    ///
+    /// Finishes a pending authorization request for the browser's live session (after a
+    /// passkey sign-in, or after skipping the passkey offer).
+    #[utoipa::path(get, path = "/{tenant}/login/continue", tag = "web",
+        params(("tenant" = String, Path, description = "The tenant id or its primary domain."), ("request" = Option<String>, Query, nullable = false, description = "The pending authorization request.")),
+        security(()),
+        responses(
+            (status = 200, description = "The form_post page back to the application.", body = String, content_type = "text/html"),
+            (status = 303, description = "Back to the application with a code; to sign-in without a session; to My Security Info without a request.",
+                headers(("Location" = String, description = "Where to go next."))),
+            (status = 400, description = "The request has expired, or the tenant cannot be read.", content((String = "text/html"), (OAuthErrorResponse = "application/json"))),
+            (status = 404, description = "No such tenant.", body = String, content_type = "text/html"),
+        ))]
+    fn continue_authorization() {}
+
+    /// Start a passkey sign-in
+    ///
+    /// Called by the sign-in page's script; the CSRF token goes in `x-csrf-token`.
+    #[utoipa::path(post, path = "/{tenant}/passkey/options", tag = "web",
+        params(("tenant" = String, Path, description = "The tenant id or its primary domain."), ("x-csrf-token" = String, Header, description = "The `lk_csrf` cookie's value.")),
+        request_body(content = serde_json::Value, content_type = "application/json"),
+        security(()),
+        responses(
+            (status = 200, description = "The challenge.", body = PasskeyChallengeResponse),
+            (status = 400, description = "The body is not JSON, or passkeys are off (an IP public URL).", body = PageErrorResponse),
+            (status = 403, description = "The CSRF token is missing or does not match.", body = PageErrorResponse),
+            (status = 404, description = "No such tenant.", body = PageErrorResponse),
+            (status = 413, description = "The body is larger than 64 KiB.", body = PageErrorResponse),
+        ))]
+    fn passkey_sign_in_options() {}
+
+    /// Sign in with a passkey
+    #[utoipa::path(post, path = "/{tenant}/passkey", tag = "web",
+        params(("tenant" = String, Path, description = "The tenant id or its primary domain."), ("x-csrf-token" = String, Header, description = "The `lk_csrf` cookie's value.")),
+        request_body(content = PasskeySignInRequest, content_type = "application/json"),
+        security(()),
+        responses(
+            (status = 200, description = "Signed in (the `lk_session` cookie is set); where to go next.", body = PasskeySignInResponse),
+            (status = 400, description = "The body is not valid, or the authorization request expired.", body = PageErrorResponse),
+            (status = 401, description = "The passkey was not accepted; `error` says why (expired or reused challenge, unknown passkey, wrong origin, bad signature).", body = PageErrorResponse),
+            (status = 403, description = "The CSRF token is missing or does not match.", body = PageErrorResponse),
+            (status = 404, description = "No such tenant.", body = PageErrorResponse),
+            (status = 413, description = "The body is larger than 64 KiB.", body = PageErrorResponse),
+        ))]
+    fn passkey_sign_in_finish() {}
+
+    /// My Security Info
+    ///
+    /// The signed-in person's methods, the pass with its expiry, the "add a method" banner
+    /// while the pass is their only method, and the ways to add and delete methods.
+    #[utoipa::path(get, path = "/mysecurityinfo", tag = "web",
+        security(()),
+        responses(
+            (status = 200, description = "The page.", body = String, content_type = "text/html"),
+            (status = 303, description = "Not signed in: to the sign-in page, which comes back here.", headers(("Location" = String, description = "The sign-in page."))),
+        ))]
+    fn my_security_info() {}
+
+    /// Delete a method on My Security Info
+    #[utoipa::path(post, path = "/mysecurityinfo/delete", tag = "web",
+        request_body(content = DeleteMethodForm, content_type = "application/x-www-form-urlencoded"),
+        security(()),
+        responses(
+            (status = 200, description = "Deleted, or the confirmation before deleting the last method.", body = String, content_type = "text/html"),
+            (status = 303, description = "Not signed in.", headers(("Location" = String, description = "The sign-in page."))),
+            (status = 403, description = "The CSRF token is missing or does not match.", body = String, content_type = "text/html"),
+        ))]
+    fn delete_method() {}
+
+    /// Add a passkey (page)
+    #[utoipa::path(get, path = "/mysecurityinfo/passkey", tag = "web",
+        security(()),
+        responses(
+            (status = 200, description = "The page that creates a passkey, or My Security Info saying a recent sign-in is needed.", body = String, content_type = "text/html"),
+            (status = 303, description = "Not signed in.", headers(("Location" = String, description = "The sign-in page."))),
+            (status = 400, description = "Passkeys are off (an IP public URL).", body = String, content_type = "text/html"),
+        ))]
+    fn add_passkey_page() {}
+
+    /// Start registering a passkey
+    #[utoipa::path(post, path = "/mysecurityinfo/passkey/options", tag = "web",
+        params(("x-csrf-token" = String, Header, description = "The `lk_csrf` cookie's value.")),
+        request_body(content = serde_json::Value, content_type = "application/json"),
+        security(()),
+        responses(
+            (status = 200, description = "The creation options.", body = PasskeyChallengeResponse),
+            (status = 400, description = "The body is not JSON, or passkeys are off.", body = PageErrorResponse),
+            (status = 401, description = "Not signed in.", body = PageErrorResponse),
+            (status = 403, description = "CSRF, or the session may not register methods now (no recent strong sign-in).", body = PageErrorResponse),
+            (status = 413, description = "The body is larger than 64 KiB.", body = PageErrorResponse),
+        ))]
+    fn passkey_registration_options() {}
+
+    /// Register a passkey
+    #[utoipa::path(post, path = "/mysecurityinfo/passkey/register", tag = "web",
+        params(("x-csrf-token" = String, Header, description = "The `lk_csrf` cookie's value.")),
+        request_body(content = PasskeyRegistrationRequest, content_type = "application/json"),
+        security(()),
+        responses(
+            (status = 201, description = "Registered.", body = PasskeyRegisteredResponse),
+            (status = 400, description = "The credential is not valid or could not be verified; `error` says why.", body = PageErrorResponse),
+            (status = 401, description = "Not signed in.", body = PageErrorResponse),
+            (status = 403, description = "CSRF, or the session may not register methods now.", body = PageErrorResponse),
+            (status = 409, description = "This passkey is registered already.", body = PageErrorResponse),
+            (status = 413, description = "The body is larger than 64 KiB.", body = PageErrorResponse),
+        ))]
+    fn passkey_registration_finish() {}
+
+    /// Add an authenticator app (page)
+    ///
+    /// Starts an enrolment: the QR code and key, shown once.
+    #[utoipa::path(get, path = "/mysecurityinfo/authenticator", tag = "web",
+        security(()),
+        responses(
+            (status = 200, description = "The enrolment page, or My Security Info saying a recent sign-in is needed.", body = String, content_type = "text/html"),
+            (status = 303, description = "Not signed in.", headers(("Location" = String, description = "The sign-in page."))),
+        ))]
+    fn add_authenticator_page() {}
+
+    /// Confirm an authenticator app
+    #[utoipa::path(post, path = "/mysecurityinfo/authenticator", tag = "web",
+        request_body(content = ConfirmAuthenticatorForm, content_type = "application/x-www-form-urlencoded"),
+        security(()),
+        responses(
+            (status = 200, description = "Added; or the same key again with the error for a wrong code.", body = String, content_type = "text/html"),
+            (status = 303, description = "Not signed in.", headers(("Location" = String, description = "The sign-in page."))),
+            (status = 403, description = "The CSRF token is missing or does not match.", body = String, content_type = "text/html"),
+        ))]
+    fn confirm_authenticator() {}
+
+    /// The passkey script
+    #[utoipa::path(get, path = "/assets/webauthn.js", tag = "web",
+        security(()),
+        responses((status = 200, description = "The only script the pages use.", body = String, content_type = "text/javascript")))]
+    fn webauthn_js() {}
 
     /// Home page
     #[utoipa::path(get, path = "/", tag = "web",
