@@ -159,6 +159,13 @@ pub enum TapCommand {
         /// One sign-in only.
         #[arg(long)]
         once: bool,
+        /// Also print a QR code of a sign-in link that fills in the user name (never
+        /// the code), for handing the pass over on a phone.
+        #[arg(long)]
+        qr: bool,
+        /// The server's public URL, for the sign-in link.
+        #[arg(long, env = "LATCHKEY_PUBLIC_URL", default_value = "http://localhost:8080")]
+        public_url: String,
     },
     /// Show a user's pass (never its code).
     Show { user: String },
@@ -249,6 +256,16 @@ fn pass_json(p: &latchkey_core::service::PassView, user: &str) -> serde_json::Va
         "isUsable": p.usability.is_usable,
         "methodUsabilityReason": p.usability.reason.as_str(),
     })
+}
+
+/// The sign-in page with the user name filled in, landing on My Security Info. The pass's
+/// code is never part of it: a link can be forwarded, logged or photographed.
+fn sign_in_link(public_url: &str, tenant: &str, upn: &str) -> String {
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("username", upn)
+        .append_pair("next", "/mysecurityinfo")
+        .finish();
+    format!("{}/{tenant}/login?{query}", public_url.trim_end_matches('/'))
 }
 
 fn issued_text(user: &str, issued: &IssuedPass) -> String {
@@ -558,6 +575,8 @@ async fn tap(core: &Latchkey, output: Output, c: TapCommand) -> anyhow::Result<(
             start,
             lifetime,
             once,
+            qr,
+            public_url,
         } => {
             let req = PassRequest {
                 start_date_time: start.map(|s| s.with_timezone(&Utc)),
@@ -567,7 +586,16 @@ async fn tap(core: &Latchkey, output: Output, c: TapCommand) -> anyhow::Result<(
             let issued = core.create_pass(&operator(), &user, req).await.map_err(core_err)?;
             let mut v = pass_json(&issued.view, &user);
             v["temporaryAccessPass"] = json!(issued.code.expose());
-            print(output, &v, &issued_text(&user, &issued));
+            let mut text = issued_text(&user, &issued);
+            if qr {
+                let tenant = core.tenant().await.map_err(core_err)?;
+                let upn = core.resolve_user(&user).await.map_err(core_err)?.user_principal_name;
+                let link = sign_in_link(&public_url, &tenant.id.to_string(), upn.as_str());
+                v["signInLink"] = json!(link);
+                let code = latchkey_http::qr::terminal(&link).unwrap_or_default();
+                text = format!("{text}\n\nSign-in link (the user name is filled in; type the pass): {link}\n{code}");
+            }
+            print(output, &v, &text);
         }
         TapCommand::Show { user } => {
             let passes = core.list_passes(&operator(), &user).await.map_err(core_err)?;

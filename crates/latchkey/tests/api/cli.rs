@@ -140,6 +140,39 @@ fn operators_manage_users_groups_roles_passes_and_the_policy_from_the_cli() {
     assert_eq!(tap["methodUsabilityReason"], "EnabledByPolicy");
     let text = latchkey(&dir, &db, &["tap", "create", "admin@contoso.test"]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("shown once"));
+    // Pass delivery: a QR code of a sign-in link with the user name, never the code.
+    let with_qr = latchkey(
+        &dir,
+        &db,
+        &[
+            "tap",
+            "create",
+            "admin@contoso.test",
+            "--qr",
+            "--public-url",
+            "https://id.contoso.test/",
+        ],
+    );
+    let out = String::from_utf8_lossy(&with_qr.stdout).to_string();
+    let code_line = out.lines().next().unwrap();
+    let admin_code = code_line.rsplit(' ').next().unwrap();
+    let link = out.lines().find(|l| l.starts_with("Sign-in link")).unwrap();
+    assert!(
+        link.contains("https://id.contoso.test/") && link.contains("/login?username=admin%40contoso.test&next=%2Fmysecurityinfo"),
+        "{link}"
+    );
+    assert!(!link.contains(admin_code), "the code is never in the link");
+    assert!(
+        out.contains('\u{2580}') || out.contains('\u{2584}') || out.contains('\u{2588}'),
+        "a QR code in block characters"
+    );
+    let as_json = json_of(&latchkey(
+        &dir,
+        &db,
+        &["tap", "create", "admin@contoso.test", "--qr", "--output", "json"],
+    ));
+    let link = as_json["signInLink"].as_str().unwrap();
+    assert!(link.starts_with("http://localhost:8080/") && !link.contains(as_json["temporaryAccessPass"].as_str().unwrap()));
     let shown = latchkey(&dir, &db, &["tap", "show", "carol@contoso.test", "--output", "json"]);
     let shown_text = String::from_utf8_lossy(&shown.stdout).to_string();
     assert!(!shown_text.contains(&code), "show never prints the code");
