@@ -211,7 +211,7 @@ impl Latchkey {
     }
 
     /// Finishes registering a passkey from the browser's `credential.toJSON()`.
-    #[tracing::instrument(skip_all, fields(user.id = %user.id), err)]
+    #[tracing::instrument(skip_all, fields(user.id = %user.id))]
     pub async fn finish_passkey_registration(
         &self,
         session: &Session,
@@ -395,7 +395,7 @@ impl Latchkey {
 
     /// Confirms an enrolment with the first code from the app. A wrong code keeps the
     /// enrolment open (the person may retype), so the ceremony is put back.
-    #[tracing::instrument(skip_all, fields(user.id = %user.id), err)]
+    #[tracing::instrument(skip_all, fields(user.id = %user.id))]
     pub async fn confirm_authenticator_enrolment(
         &self,
         session: &Session,
@@ -557,7 +557,7 @@ impl Latchkey {
 
     /// Deletes a passkey: by the person themselves or by an admin allowed to manage the
     /// user's methods (the same role rules as passes).
-    #[tracing::instrument(skip_all, fields(target = %target_key), err)]
+    #[tracing::instrument(skip_all, fields(target = %target_key))]
     pub async fn delete_fido2_method(&self, caller: &Caller, target_key: &str, id: MethodId) -> Result<(), CoreError> {
         let state = self.resolve_user_state(target_key).await?;
         caller.authorize_pass(PassAction::Delete, &state.user, &state.roles)?;
@@ -568,7 +568,7 @@ impl Latchkey {
     }
 
     /// Deletes an authenticator app.
-    #[tracing::instrument(skip_all, fields(target = %target_key), err)]
+    #[tracing::instrument(skip_all, fields(target = %target_key))]
     pub async fn delete_software_oath_method(&self, caller: &Caller, target_key: &str, id: MethodId) -> Result<(), CoreError> {
         let state = self.resolve_user_state(target_key).await?;
         caller.authorize_pass(PassAction::Delete, &state.user, &state.roles)?;

@@ -302,6 +302,21 @@ fn choose_step(d: &latchkey_core::service::Discovery, wanted: Option<&str>) -> S
     }
 }
 
+/// The alternatives the failed step's form carried (`alts`), so a person who mistypes can
+/// still switch method. Only known method names pass; a switch is checked again anyway.
+fn carried_alternatives(alts: Option<&str>, step: &str) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for m in alts.unwrap_or_default().split(',') {
+        if let Some(known) = ["tap", "passkey", "otp", "password"].into_iter().find(|k| *k == m)
+            && known != step
+            && !out.contains(&known)
+        {
+            out.push(known);
+        }
+    }
+    out
+}
+
 /// The other methods to offer beside `shown`.
 fn alternatives(d: &latchkey_core::service::Discovery, shown: &str) -> Vec<&'static str> {
     let has_password = d.user.as_ref().is_some_and(|u| u.password_hash.is_some());
@@ -638,7 +653,7 @@ pub async fn login_submit(
                             next: next.clone(),
                             username: Some(username),
                             error: Some(failure.message),
-                            alternatives: Vec::new(),
+                            alternatives: carried_alternatives(form.get("alts").map(String::as_str), step),
                             second_factor,
                             status: StatusCode::UNAUTHORIZED,
                         },
