@@ -332,16 +332,21 @@ def passkey_registration_and_sign_in(run):
     page.goto(MSI)
     sign_out(run, page)
 
-    # With the user name: the pass is still the first prompt; switch to the passkey.
-    enter_username(run, page, user)
+    # With the user name (pre-filled from ?username=, going on to ?next=): the pass is
+    # still the first prompt; switch to the passkey.
+    query = urllib.parse.urlencode({"username": user.upn, "next": "/whoami"})
+    page.goto(f"{LOGIN}?{query}")
+    expect(page.get_by_label("Email or user name")).to_have_value(user.upn)
+    page.get_by_role("button", name="Next").click()
     expect_heading(page, "Enter your Temporary Access Pass")
     page.get_by_role("button", name="Use a passkey instead").click()
     expect_heading(page, "Sign in with a passkey")
     expect(page.locator(".who")).to_have_text(user.upn)
     run.shot(page, "passkey-step")
     page.locator("#passkey-signin").click()
-    page.wait_for_url(MSI)
+    page.wait_for_url(f"{BASE}/whoami")
     signed_in_as(page, user, "Passkey")
+    run.shot(page, "whoami")
     run.assert_offline()
 
 
@@ -492,6 +497,8 @@ def banner_follows_the_methods(run):
 def deleting_the_only_pass_ends_the_session(run):
     user = new_user("dora", "Dora Delete")
     page = run.page()
+    other = run.page()  # a second browser, signed in with the same (multi-use) pass
+    sign_in_with_pass(run, other, user)
     sign_in_with_pass(run, page, user)
     page.get_by_role("button", name="Delete Temporary Access Pass").click()
     expect_heading(page, "Delete your last sign-in method?")
@@ -503,6 +510,9 @@ def deleting_the_only_pass_ends_the_session(run):
     run.shot(page, "pass-deleted")
     page.goto(MSI)
     page.wait_for_url(re.compile(re.escape(LOGIN)))
+    other.reload()  # every session the pass made has ended, not only this browser's
+    other.wait_for_url(re.compile(re.escape(LOGIN)))
+    run.shot(other, "other-browser-signed-out")
 
     # The pass is no longer offered: the user name leads to the password prompt (as for
     # anyone with no method, so nothing is revealed), with no way to a pass.
