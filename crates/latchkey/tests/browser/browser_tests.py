@@ -4,12 +4,15 @@ authenticator app. tests/browser/run.sh starts the server and runs this:
 
     python browser_tests.py CONFIG.json [TEST_NAME ...]
 
-CONFIG.json holds publicUrl, tenantId, primaryDomain, client {clientId, clientSecret},
-chromium (the executable) and screenshots (a folder). Every page a test visits is
+CONFIG.json holds publicUrl, tenantId, primaryDomain, client {clientId, clientSecret} (the
+automation client), app {clientId, displayName, redirectUri} (a single-page app whose
+redirect URI is on the server), chromium (the executable) and screenshots (a folder). Every page a test visits is
 screenshotted there as NN-test-step.png; a failing test also leaves NN-test-FAILED.png and
 .html. Each line says PASS or FAIL; the last is `browser: N passed, M failed`.
 """
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -572,6 +575,99 @@ def assert_pass_refused(run, page, user):
     print(f"  the deleted pass is refused with: {error.inner_text()!r}")
     page.goto(f"{BASE}/whoami")
     page.wait_for_url(re.compile(re.escape(LOGIN)))
+
+
+class Authorization:
+    """An authorization request of the test app (code flow with PKCE S256)."""
+
+    def __init__(self, **extra):
+        self.verifier = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(self.verifier.encode()).digest()).rstrip(b"=").decode()
+        self.state = uuid.uuid4().hex
+        query = {
+            "client_id": CONFIG["app"]["clientId"],
+            "response_type": "code",
+            "redirect_uri": CONFIG["app"]["redirectUri"],
+            "scope": "openid profile offline_access",
+            "state": self.state,
+            "nonce": uuid.uuid4().hex,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            **extra,
+        }
+        self.url = f"{BASE}/{TENANT}/oauth2/v2.0/authorize?{urllib.parse.urlencode(query)}"
+
+    def redeem(self, page, user):
+        """The browser is back at the app with a code: it redeems for tokens of `user`."""
+        page.wait_for_url(re.compile(re.escape(CONFIG["app"]["redirectUri"]) + r"\?"))
+        answer = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(page.url).query))
+        check(answer.get("state") == self.state and "code" in answer, f"the app got {answer}")
+        tokens = _http(
+            "POST",
+            f"{BASE}/{TENANT}/oauth2/v2.0/token",
+            {
+                "grant_type": "authorization_code",
+                "client_id": CONFIG["app"]["clientId"],
+                "code": answer["code"],
+                "redirect_uri": CONFIG["app"]["redirectUri"],
+                "code_verifier": self.verifier,
+            },
+            {"origin": BASE},
+            form=True,
+        )
+        payload = tokens["id_token"].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        check(claims.get("preferred_username") == user.upn, f"ID token for {claims.get('preferred_username')}")
+        return claims
+
+
+@test
+def application_sign_in_offers_a_passkey(run):
+    """A pass sign-in to an application offers a passkey first (create one, or skip), then
+    goes on to the application; later a passkey sign-in goes straight there."""
+    app_name = CONFIG["app"]["displayName"]
+    user = new_user("abe", "Abe Application")
+    page = run.page()
+    run.authenticator(page)
+
+    flow = Authorization()
+    page.goto(flow.url)
+    page.wait_for_url(re.compile(re.escape(LOGIN) + r"\?request="))
+    expect(page.locator(".note").first).to_have_text(f"to continue to {app_name}")
+    run.shot(page, "login-for-app")
+    page.get_by_label("Email or user name").fill(user.upn)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Temporary Access Pass").fill(user.code)
+    page.get_by_role("button", name="Sign in").click()
+    expect_heading(page, "Set up a passkey?")
+    expect(page.locator("main")).to_contain_text(f"before you continue to {app_name}")
+    expect(page.locator("#skip")).to_have_text("Skip for now and continue")
+    run.shot(page, "passkey-offer")
+    page.locator("#passkey-name").fill("App laptop")
+    page.locator("#passkey-register").click()
+    claims = flow.redeem(page, user)
+    check("mfa" in claims.get("amr", []), f"a pass sign-in's amr: {claims.get('amr')}")
+
+    # A fresh sign-in (prompt=login) with the passkey goes straight to the application.
+    flow = Authorization(prompt="login")
+    page.goto(flow.url)
+    page.locator("#passkey-signin").click()
+    claims = flow.redeem(page, user)
+    check(claims.get("amr") and "mfa" in claims["amr"], f"a passkey sign-in's amr: {claims.get('amr')}")
+
+    # Someone else skips the offer and still reaches the application.
+    other = new_user("sam", "Sam Skip")
+    page = run.page()
+    flow = Authorization(login_hint=other.upn)
+    page.goto(flow.url)
+    expect(page.get_by_label("Email or user name")).to_have_value(other.upn)
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Temporary Access Pass").fill(other.code)
+    page.get_by_role("button", name="Sign in").click()
+    expect_heading(page, "Set up a passkey?")
+    page.locator("#skip").click()
+    flow.redeem(page, other)
+    run.assert_offline()
 
 
 @test

@@ -79,17 +79,22 @@ DB=(--database-url "sqlite:$TMP/l.db" --master-key-file "$TMP/k")
 
 log "initialising a tenant in $TMP"
 "$BIN" init --output json "${DB[@]}" >"$TMP/init.json" 2>"$TMP/cli.log"
+# A single-page app whose redirect URI is on the server's own origin, so the browser never
+# leaves it (the page there is a 404; the test reads the code from the address).
+"$BIN" app add "Browser test app" --spa-redirect "$BASE/browser-test/callback" --output json "${DB[@]}" \
+    >"$TMP/app.json" 2>>"$TMP/cli.log"
 rm -rf "$SHOTS"
 mkdir -p "$SHOTS"
-python3 - "$TMP/init.json" "$BASE" "$CHROMIUM" "$SHOTS" >"$TMP/config.json" <<'EOF'
+python3 - "$TMP/init.json" "$TMP/app.json" "$BASE" "$CHROMIUM" "$SHOTS" >"$TMP/config.json" <<'EOF'
 import json, sys
-init_file, base, chromium, shots = sys.argv[1:]
-init = json.load(open(init_file))
+init_file, app_file, base, chromium, shots = sys.argv[1:]
+init, app = json.load(open(init_file)), json.load(open(app_file))
 json.dump({
     "publicUrl": base,
     "tenantId": init["tenantId"],
     "primaryDomain": init["primaryDomain"],
     "client": init["client"],
+    "app": {"clientId": app["appId"], "displayName": app["displayName"], "redirectUri": f"{base}/browser-test/callback"},
     "chromium": chromium,
     "screenshots": shots,
 }, sys.stdout)
