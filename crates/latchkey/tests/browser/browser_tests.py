@@ -459,6 +459,15 @@ def authenticator_app_enrolment_sign_in_and_replay(run):
     page.wait_for_url(f"{BASE}/whoami")
     run.shot(page, "signed-in-by-code")
     signed_in_as(page, user, "OATH verification code")
+    # A code alone is not a recent strong sign-in: My Security Info lists the methods but
+    # asks for a stronger sign-in before adding any.
+    page.goto(MSI)
+    check(methods(page) == ["Authenticator app", "Temporary Access Pass"], f"methods: {methods(page)}")
+    expect(page.locator("#add-authenticator")).to_have_count(0)
+    expect(page.get_by_role("link", name="Sign in again")).to_have_attribute(
+        "href", f"/{TENANT}/login?next=%2Fmysecurityinfo"
+    )
+    run.shot(page, "mysecurityinfo-after-code")
     sign_out(run, page)
 
     # The same code again: refused, saying why.

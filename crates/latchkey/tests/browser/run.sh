@@ -15,7 +15,8 @@
 #   CHROMIUM             the browser (default /usr/bin/chromium; `apt-get install chromium`)
 #   PORT                 the port to serve on (default: a free one)
 #   LATCHKEY_BIN         a latchkey binary to test instead of building target/debug/latchkey
-#   BROWSER_SCREENSHOTS  where screenshots go (default <target>/browser-screenshots, emptied first)
+#   BROWSER_SCREENSHOTS  where screenshots and the server's log go (default
+#                        <target>/browser-screenshots, emptied first)
 #
 # The browser is never downloaded (no `playwright install`). The last line is
 # `browser: N passed, M failed`; the exit status is non-zero on any failure.
@@ -116,8 +117,8 @@ curl -sf -o /dev/null "$DISCOVERY" || { echo "the server did not come up" >&2; c
 # (c) the browser.
 status=0
 "$VENV/bin/python" "$HERE/browser_tests.py" "$TMP/config.json" "$@" | tee "$TMP/browser.out" || status=$?
+cp "$TMP/server.log" "$SHOTS/server.log"
 if [ "$status" -ne 0 ]; then
-    cp "$TMP/server.log" "$SHOTS/server.log"
     log "server log (last 40 lines; all of it in $SHOTS/server.log)"
     tail -n 40 "$TMP/server.log" >&2
     # The summary stays the last line (one is made up if the script died before it).
