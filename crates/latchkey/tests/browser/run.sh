@@ -5,7 +5,8 @@
 # its banner), passkeys (CDP virtual authenticator: registration, sign-in with and without
 # the user name, answers for the wrong or a used ceremony, a cancelled ceremony), the
 # authenticator app (pyotp: enrolment, sign-in, a replayed code), deleting the pass (the
-# session ends, the pass stops working), a phone-sized viewport with keyboard-only use,
+# session ends, the pass stops working), an application sign-in (code flow with PKCE; a
+# pass sign-in offers a passkey first), a phone-sized viewport with keyboard-only use,
 # labels on every field, and that no page requests anything outside the server.
 #
 #   crates/latchkey/tests/browser/run.sh [TEST_NAME ...]
