@@ -432,6 +432,10 @@ async fn record_expiries(state: latchkey_http::AppState) {
             Ok(n) => tracing::info!(count = n, "recorded expired passes"),
             Err(e) => tracing::warn!(error = %e, "recording expired passes failed"),
         }
+        // Passkey challenges and TOTP enrolments nobody finished.
+        if let Err(e) = core.purge_ceremonies().await {
+            tracing::warn!(error = %e, "purging unfinished ceremonies failed");
+        }
     }
 }
 
