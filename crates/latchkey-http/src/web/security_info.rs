@@ -213,7 +213,7 @@ async fn render_overview(state: &AppState, headers: &HeaderMap, notice: Option<S
 }
 
 /// `POST /mysecurityinfo/delete` (`kind` = passkey | authenticator | pass, `id`). Deleting
-/// the last method the person could sign in with asks for confirmation first.
+/// the last strong method (passkey, authenticator app or pass) asks for confirmation first.
 pub async fn delete_method(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let form = form_fields(&body);
     if body.len() > MAX_FORM_BYTES || !csrf_ok(&headers, form.get("csrf").map(String::as_str)) {
@@ -231,11 +231,18 @@ pub async fn delete_method(State(state): State<AppState>, headers: HeaderMap, bo
         Ok(i) => i,
         Err(e) => return crate::error::page_for(&state, e),
     };
-    let remaining = info.methods.count() + usize::from(info.password_set) + usize::from(info.pass.is_some());
-    if remaining <= 1 && form.get("confirm").map(String::as_str) != Some("yes") {
+    // Passkeys, authenticator apps and the pass are the strong methods; the password alone
+    // is not. Deleting the last strong one needs a second, explicit yes.
+    let strong = info.methods.count() + usize::from(info.pass.is_some());
+    if strong <= 1 && form.get("confirm").map(String::as_str) != Some("yes") {
         let (csrf, _) = csrf_token(&headers);
+        let warning = if info.password_set {
+            "This is your last strong sign-in method. Without it only your password is left, and adding a method again will need your administrator to issue a Temporary Access Pass."
+        } else {
+            "This is the last way you can sign in. Without it you will need your administrator to issue a Temporary Access Pass."
+        };
         let body = ConfirmDeletePage {
-            warning: "This is the last way you can sign in. Without it you will need your administrator to issue a Temporary Access Pass.",
+            warning,
             kind,
             id: id_text,
             csrf: &csrf,

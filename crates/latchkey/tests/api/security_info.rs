@@ -491,6 +491,23 @@ async fn a_password_needs_the_authenticator_code_once_an_app_is_registered() {
         c.post_json("/mysecurityinfo/passkey/options", &json!({}), None).await.status,
         StatusCode::OK
     );
+    // Deleting the pass beside the app needs no confirmation; deleting the app then would
+    // leave only the password, so it asks first.
+    let page = c.get("/mysecurityinfo").await;
+    let csrf = page.field("csrf").unwrap();
+    let pass_id = list_pass_id(&app, &t, &id).await;
+    let gone = c
+        .post("/mysecurityinfo/delete", &[("csrf", &csrf), ("kind", "pass"), ("id", &pass_id)])
+        .await;
+    assert!(gone.body.contains("The method was deleted"), "{}", gone.body);
+    let (_, apps) = app.get(&format!("/v1.0/users/{id}/authentication/softwareOathMethods"), &t).await;
+    let app_id = apps["value"][0]["id"].as_str().unwrap().to_owned();
+    let ask = c
+        .post("/mysecurityinfo/delete", &[("csrf", &csrf), ("kind", "authenticator"), ("id", &app_id)])
+        .await;
+    assert!(ask.body.contains("last strong sign-in method"), "{}", ask.body);
+    let (_, still) = app.get(&format!("/v1.0/users/{id}/authentication/softwareOathMethods"), &t).await;
+    assert_eq!(still["value"].as_array().unwrap().len(), 1, "nothing deleted before the second yes");
 }
 
 #[tokio::test]
