@@ -503,7 +503,10 @@ async fn a_password_needs_the_authenticator_code_once_an_app_is_registered() {
     let (_, apps) = app.get(&format!("/v1.0/users/{id}/authentication/softwareOathMethods"), &t).await;
     let app_id = apps["value"][0]["id"].as_str().unwrap().to_owned();
     let ask = c
-        .post("/mysecurityinfo/delete", &[("csrf", &csrf), ("kind", "authenticator"), ("id", &app_id)])
+        .post(
+            "/mysecurityinfo/delete",
+            &[("csrf", &csrf), ("kind", "authenticator"), ("id", &app_id)],
+        )
         .await;
     assert!(ask.body.contains("last strong sign-in method"), "{}", ask.body);
     let (_, still) = app.get(&format!("/v1.0/users/{id}/authentication/softwareOathMethods"), &t).await;
