@@ -16,7 +16,7 @@ use crate::methods::{
 };
 use crate::secrets::{MasterKey, SecretString};
 use crate::session::{Session, SignInMethod, sign_in_error};
-use crate::signin::{PassRefusal, Throttle, session_expiry};
+use crate::signin::{Throttle, session_expiry};
 use std::sync::Arc;
 use uuid::Uuid;
 use webauthn_rs::prelude::{DiscoverableAuthentication, PasskeyRegistration};
@@ -339,18 +339,7 @@ impl Latchkey {
             Ok(r) => r,
             Err(e) => return Err(refuse(Some(&user), MethodRefusal::NotVerified(e.to_string())).await),
         };
-        if !user.account_enabled {
-            self.log_sign_in(
-                ctx,
-                Some(&user),
-                shown,
-                method,
-                sign_in_error::ACCOUNT_DISABLED,
-                Some("account disabled".into()),
-            )
-            .await;
-            return Err(self.failure(&PassRefusal::AccountDisabled));
-        }
+        self.refuse_if_disabled(&user, shown, method, ctx).await?;
         passkey.update_credential(&result);
         let saved = serde_json::to_string(&passkey).map_err(|e| CoreError::Internal(e.to_string()))?;
         let now = self.now();
@@ -520,18 +509,7 @@ impl Latchkey {
         self.refuse_if_locked_out(&user, username, method, ctx).await?;
         let apps = self.store().list_software_oath_methods(user.id).await?;
         self.check_authenticator_code(&user, &apps, code, username, method, ctx).await?;
-        if !user.account_enabled {
-            self.log_sign_in(
-                ctx,
-                Some(&user),
-                username,
-                method,
-                sign_in_error::ACCOUNT_DISABLED,
-                Some("account disabled".into()),
-            )
-            .await;
-            return Err(self.failure(&PassRefusal::AccountDisabled));
-        }
+        self.refuse_if_disabled(&user, username, method, ctx).await?;
         self.store().save_throttle(user.id, &Throttle::after_success()).await?;
         let signed_in = self.start_strong_session(&user, SignInMethod::AuthenticatorApp).await?;
         self.log_sign_in(ctx, Some(&user), username, method, sign_in_error::SUCCESS, None)

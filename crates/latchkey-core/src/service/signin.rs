@@ -311,18 +311,7 @@ impl Latchkey {
         let (Some(user), true) = (user, correct) else {
             return Err(self.wrong_code(username, ctx, method, sign_in_error::WRONG_CREDENTIAL).await);
         };
-        if !user.account_enabled {
-            self.log_sign_in(
-                ctx,
-                Some(&user),
-                username,
-                method,
-                sign_in_error::ACCOUNT_DISABLED,
-                Some("account disabled".into()),
-            )
-            .await;
-            return Err(self.failure(&PassRefusal::AccountDisabled));
-        }
+        self.refuse_if_disabled(&user, username, method, ctx).await?;
         let apps = self.store().list_software_oath_methods(user.id).await?;
         if !apps.is_empty() {
             method = Some(SignInMethod::PasswordAndAuthenticatorApp);
@@ -352,6 +341,29 @@ impl Latchkey {
         self.log_sign_in(ctx, Some(&signed_in.user), username, Some(method), sign_in_error::SUCCESS, None)
             .await;
         Ok(signed_in)
+    }
+
+    /// A disabled account cannot sign in, whatever the credential; the attempt is logged.
+    pub(super) async fn refuse_if_disabled(
+        &self,
+        user: &User,
+        username: &str,
+        method: Option<SignInMethod>,
+        ctx: &SignInContext,
+    ) -> Result<(), SignInFailure> {
+        if user.account_enabled {
+            return Ok(());
+        }
+        self.log_sign_in(
+            ctx,
+            Some(user),
+            username,
+            method,
+            sign_in_error::ACCOUNT_DISABLED,
+            Some("account disabled".into()),
+        )
+        .await;
+        Err(self.failure(&PassRefusal::AccountDisabled))
     }
 
     /// While a user is locked out, no credential is even checked; the attempt is logged.

@@ -251,7 +251,9 @@ pub fn login_then(state: &AppState, next: &str) -> String {
     format!("/{}/login?{q}", state.tenant.id)
 }
 
-async fn app_name(state: &AppState, request: Option<&AuthRequest>) -> Option<String> {
+/// The application a pending request is for (its client id and name), for the pages and
+/// the sign-in log.
+pub async fn requesting_app(state: &AppState, request: Option<&AuthRequest>) -> Option<(latchkey_core::ids::AppId, String)> {
     let r = request?;
     state
         .core
@@ -259,7 +261,11 @@ async fn app_name(state: &AppState, request: Option<&AuthRequest>) -> Option<Str
         .await
         .ok()
         .flatten()
-        .map(|a| a.display_name)
+        .map(|a| (a.app_id, a.display_name))
+}
+
+async fn app_name(state: &AppState, request: Option<&AuthRequest>) -> Option<String> {
+    requesting_app(state, request).await.map(|(_, name)| name)
 }
 
 struct Render<'a> {
@@ -554,16 +560,7 @@ pub async fn login_submit(
         },
         None => None,
     };
-    let app = match &request {
-        Some(r) => state
-            .core
-            .find_client(&r.client_id.to_string())
-            .await
-            .ok()
-            .flatten()
-            .map(|a| (a.app_id, a.display_name)),
-        None => None,
-    };
+    let app = requesting_app(&state, request.as_ref()).await;
     let ctx = sign_in_context(&headers, connect.as_ref().map(|c| &c.0), app);
     let username = form
         .get("username")

@@ -324,13 +324,7 @@ pub async fn add_passkey_page(State(state): State<AppState>, headers: HeaderMap)
 pub async fn offer_passkey(state: &AppState, headers: &HeaderMap, _user: &User, request: &AuthRequest) -> Response {
     let (csrf, _) = csrf_token(headers);
     let n = nonce();
-    let app_name = state
-        .core
-        .find_client(&request.client_id.to_string())
-        .await
-        .ok()
-        .flatten()
-        .map(|a| a.display_name);
+    let app_name = super::authorize::requesting_app(state, Some(request)).await.map(|(_, name)| name);
     let then = format!("/{}/login/continue?request={}", state.tenant.id, request.id);
     let body = AddPasskeyPage {
         heading: "Set up a passkey?",
@@ -488,16 +482,7 @@ pub async fn passkey_sign_in_finish(
         },
         None => None,
     };
-    let app = match &request {
-        Some(r) => state
-            .core
-            .find_client(&r.client_id.to_string())
-            .await
-            .ok()
-            .flatten()
-            .map(|a| (a.app_id, a.display_name)),
-        None => None,
-    };
+    let app = super::authorize::requesting_app(&state, request.as_ref()).await;
     let ctx = sign_in_context(&headers, connect.as_ref().map(|c| &c.0), app);
     let username = answer.username.as_deref().map(str::trim).filter(|u| !u.is_empty());
     match state
