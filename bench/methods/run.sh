@@ -48,7 +48,7 @@ d = json.load(open(sys.argv[1]))
 print(d["tenantId"], d["client"]["clientId"], d["client"]["clientSecret"])' "$WORK/init.json")
 
 # A passkey's relying-party id must be a domain name: the public URL is localhost.
-LATCHKEY_RATE_LIMIT_PER_MINUTE=0 RUST_LOG=warn "$BIN/latchkey" serve --database-url "$DB" \
+LATCHKEY_RATE_LIMIT_PER_MINUTE=0 LATCHKEY_LOG=warn "$BIN/latchkey" serve --database-url "$DB" \
   --listen "127.0.0.1:$PORT" --public-url "http://localhost:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
