@@ -1767,6 +1767,9 @@ mod paths {
             (status = 403, description = "The CSRF token is missing or does not match.", body = PageErrorResponse),
             (status = 404, description = "No such tenant.", body = PageErrorResponse),
             (status = 413, description = "The body is larger than 64 KiB.", body = PageErrorResponse),
+            (status = 429, description = "Too many requests from this address; the per-address limit is \
+                `LATCHKEY_RATE_LIMIT_PER_MINUTE`.", body = String, content_type = "text/html",
+                headers(("Retry-After" = String, description = "Seconds to wait."))),
         ))]
     fn passkey_sign_in_options() {}
 
@@ -1782,6 +1785,9 @@ mod paths {
             (status = 403, description = "The CSRF token is missing or does not match.", body = PageErrorResponse),
             (status = 404, description = "No such tenant.", body = PageErrorResponse),
             (status = 413, description = "The body is larger than 64 KiB.", body = PageErrorResponse),
+            (status = 429, description = "Too many requests from this address; the per-address limit is \
+                `LATCHKEY_RATE_LIMIT_PER_MINUTE`.", body = String, content_type = "text/html",
+                headers(("Retry-After" = String, description = "Seconds to wait."))),
         ))]
     fn passkey_sign_in_finish() {}
 
@@ -1829,6 +1835,9 @@ mod paths {
             (status = 401, description = "Not signed in.", body = PageErrorResponse),
             (status = 403, description = "CSRF, or the session may not register methods now (no recent strong sign-in).", body = PageErrorResponse),
             (status = 413, description = "The body is larger than 64 KiB.", body = PageErrorResponse),
+            (status = 429, description = "Too many requests from this address; the per-address limit is \
+                `LATCHKEY_RATE_LIMIT_PER_MINUTE`.", body = String, content_type = "text/html",
+                headers(("Retry-After" = String, description = "Seconds to wait."))),
         ))]
     fn passkey_registration_options() {}
 

@@ -49,14 +49,20 @@ impl AddressLimiter {
 }
 
 /// Whether a request is one the limits cover: credential-bearing posts, device
-/// authorization requests, and every look-up of a device sign-in's user code, so that
-/// user codes cannot be guessed by brute force (RFC 8628 §5.1).
+/// authorization requests, every look-up of a device sign-in's user code, so that user
+/// codes cannot be guessed by brute force (RFC 8628 §5.1), and the passkey endpoints,
+/// where each anonymous challenge is a row written to the database.
 fn limited(request: &Request) -> bool {
     let path = request.uri().path();
     let post = request.method() == Method::POST;
     let device_page = path == crate::web::device::PATH;
-    (post && (path.ends_with("/oauth2/v2.0/token") || path.ends_with("/oauth2/v2.0/devicecode") || path.ends_with("/login") || device_page))
-        || (device_page && request.uri().query().is_some_and(|q| q.contains("user_code")))
+    let credential_post = path.ends_with("/oauth2/v2.0/token")
+        || path.ends_with("/oauth2/v2.0/devicecode")
+        || path.ends_with("/login")
+        || path.ends_with("/passkey")
+        || path.ends_with("/passkey/options")
+        || device_page;
+    (post && credential_post) || (device_page && request.uri().query().is_some_and(|q| q.contains("user_code")))
 }
 
 /// Whether the endpoint answers in OAuth's JSON (else an HTML page).

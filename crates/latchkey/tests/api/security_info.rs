@@ -630,3 +630,21 @@ async fn a_pass_sign_in_to_an_application_offers_a_passkey_with_a_way_on() {
     assert_eq!(on.status, StatusCode::SEE_OTHER);
     assert!(on.location.unwrap().contains("code="), "the application gets its code");
 }
+
+#[tokio::test]
+async fn anonymous_passkey_challenges_are_under_the_per_address_limit() {
+    let app = TestApp::spawn().await;
+    let limited = app.state.clone().with_rate_limit(3);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(latchkey_http::serve(listener, limited, std::future::pending()));
+    let mut b = Browser::new(&base);
+    b.get(&format!("/{}/login", app.tenant_id)).await;
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let r = b.post_json(&format!("/{}/passkey/options", app.tenant_id), &json!({}), None).await;
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 3, "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS));
+}
