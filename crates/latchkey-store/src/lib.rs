@@ -754,14 +754,28 @@ impl Store for SqlStore {
     }
 
     async fn find_application_by_app_id(&self, app_id: AppId) -> StoreResult<Option<Application>> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE app_id = $1"
-        )))
+        // One round trip: the token endpoint and every sign-in page read an application
+        // with its secrets, so the join saves a query on the hottest paths.
+        let rows = sqlx::query(
+            "SELECT a.id, a.app_id, a.display_name, a.permissions, a.redirect_uris, a.created_at, \
+                    s.key_id AS s_key_id, s.display_name AS s_display_name, s.hint AS s_hint, s.digest AS s_digest, \
+                    s.created_at AS s_created_at, s.expires_at AS s_expires_at \
+             FROM applications a LEFT JOIN application_secrets s ON s.app_id = a.app_id \
+             WHERE a.app_id = $1 ORDER BY s.created_at, s.key_id",
+        )
         .bind(app_id.to_string())
         .fetch_all(&self.pool)
         .await
         .map_err(backend_err)?;
-        Ok(self.with_secrets(rows).await?.pop())
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let secrets = rows
+            .iter()
+            .filter(|r| r.opt_text("s_key_id").ok().flatten().is_some())
+            .map(|r| rows::client_secret_with_prefix(r, "s_"))
+            .collect::<StoreResult<Vec<_>>>()?;
+        rows::application(first, secrets).map(Some)
     }
 
     async fn rotate_signing_key(&self, new: &SigningKeyRecord, now: DateTime<Utc>, audit: &AuditRecord) -> StoreResult<()> {

@@ -148,13 +148,20 @@ pub fn tenant(r: &AnyRow) -> StoreResult<Tenant> {
 }
 
 pub fn client_secret(r: &AnyRow) -> StoreResult<ClientSecret> {
+    client_secret_with_prefix(r, "")
+}
+
+/// A secret from columns named with `prefix` (`s_key_id`, ... in a join with its
+/// application).
+pub fn client_secret_with_prefix(r: &AnyRow, prefix: &str) -> StoreResult<ClientSecret> {
+    let c = |name: &str| format!("{prefix}{name}");
     Ok(ClientSecret {
-        key_id: r.id("key_id")?,
-        display_name: r.opt_text("display_name")?,
-        hint: r.text("hint")?,
-        digest: r.text("digest")?,
-        created_at: r.time("created_at")?,
-        expires_at: r.time("expires_at")?,
+        key_id: r.id(&c("key_id"))?,
+        display_name: r.opt_text(&c("display_name"))?,
+        hint: r.text(&c("hint"))?,
+        digest: r.text(&c("digest"))?,
+        created_at: r.time(&c("created_at"))?,
+        expires_at: r.time(&c("expires_at"))?,
     })
 }
 

@@ -2060,6 +2060,18 @@ async fn a_client_secret_is_added_to_its_application_alone(store: &dyn Store) {
         "the new secret is read back after the older one",
     );
     same(
+        &ok(store.find_application_by_app_id(app.app_id).await, "find_application_by_app_id"),
+        &Some(app.clone()),
+        "by appId too: every secret, oldest first",
+    );
+    let bare = application("Bare", t0(), 0);
+    add_application(store, &bare).await;
+    same(
+        &ok(store.find_application_by_app_id(bare.app_id).await, "find_application_by_app_id"),
+        &Some(bare.clone()),
+        "an application without secrets reads back with none",
+    );
+    same(
         &ok(
             store.find_application_by_app_id(seed.client.app_id).await,
             "find_application_by_app_id",

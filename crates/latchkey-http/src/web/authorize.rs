@@ -271,6 +271,8 @@ async fn app_name(state: &AppState, request: Option<&AuthRequest>) -> Option<Str
 struct Render<'a> {
     step: &'a str,
     request: Option<&'a AuthRequest>,
+    /// The requesting application's name, looked up once per request by the caller.
+    app_name: Option<String>,
     next: Option<String>,
     username: Option<String>,
     error: Option<String>,
@@ -438,7 +440,7 @@ async fn render(state: &AppState, headers: &HeaderMap, r: Render<'_>) -> Respons
         step: r.step,
         username: r.username,
         error: r.error,
-        app_name: app_name(state, r.request).await,
+        app_name: r.app_name,
         alternatives: r.alternatives,
         second_factor: r.second_factor,
         script_nonce: script_nonce.clone(),
@@ -489,6 +491,7 @@ pub async fn login_page(
         &state,
         &headers,
         Render {
+            app_name: app_name(&state, request.as_ref()).await,
             step: "username",
             request: request.as_ref(),
             next,
@@ -561,6 +564,7 @@ pub async fn login_submit(
         None => None,
     };
     let app = requesting_app(&state, request.as_ref()).await;
+    let shown_app = app.as_ref().map(|(_, name)| name.clone());
     let ctx = sign_in_context(&headers, connect.as_ref().map(|c| &c.0), app);
     let username = form
         .get("username")
@@ -572,6 +576,7 @@ pub async fn login_submit(
             &state,
             &headers,
             Render {
+                app_name: shown_app.clone(),
                 step: "username",
                 request: request.as_ref(),
                 next: local_path(form.get("next").map(String::as_str)),
@@ -609,6 +614,7 @@ pub async fn login_submit(
                 &state,
                 &headers,
                 Render {
+                    app_name: shown_app.clone(),
                     step: shown,
                     request: r,
                     next: next.clone(),
@@ -645,6 +651,7 @@ pub async fn login_submit(
                         &state,
                         &headers,
                         Render {
+                            app_name: shown_app.clone(),
                             step,
                             request: r,
                             next: next.clone(),
