@@ -23,7 +23,7 @@ mod domains;
 mod security_info;
 mod signin;
 pub use device::{DeviceAuthorization, PendingDeviceCode};
-pub use security_info::{AuthenticatorChallenge, Authenticators, MAX_METHOD_NAME, PasskeyChallenge, SecurityInfo};
+pub use security_info::{AuthenticatorChallenge, Authenticators, Enrolment, Landing, MAX_METHOD_NAME, PasskeyChallenge, SecurityInfo};
 pub use signin::{Discovery, Grant, GrantError, SignInContext, SignInFailure, SignedIn, pkce_matches};
 
 /// A page of results and whether more follow.

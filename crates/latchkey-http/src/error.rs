@@ -239,3 +239,25 @@ pub fn page_for(state: &crate::AppState, e: CoreError) -> Response {
     };
     crate::web::message(state, status, "Sign-in could not continue", &text, None)
 }
+
+/// A `{"error": text}` answer, for the JSON endpoints behind the pages (the passkey script).
+pub fn json_error(status: StatusCode, text: &str) -> Response {
+    let mut r = (status, axum::Json(serde_json::json!({ "error": text }))).into_response();
+    r.headers_mut()
+        .insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    r
+}
+
+/// A domain error as those endpoints answer it; internal details go to the log only.
+pub fn json_for(e: CoreError) -> Response {
+    match e {
+        CoreError::Internal(detail) => {
+            tracing::error!(error = %detail, "internal error");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again.")
+        }
+        CoreError::Forbidden(m) => json_error(StatusCode::FORBIDDEN, &m),
+        CoreError::Conflict(m) => json_error(StatusCode::CONFLICT, &m),
+        CoreError::NotFound { .. } => json_error(StatusCode::NOT_FOUND, &e.to_string()),
+        other => json_error(StatusCode::BAD_REQUEST, &other.to_string()),
+    }
+}

@@ -16,7 +16,7 @@ use crate::methods::{
 };
 use crate::secrets::{MasterKey, SecretString};
 use crate::session::{Session, SignInMethod, sign_in_error};
-use crate::signin::{Throttle, session_expiry};
+use crate::signin::Throttle;
 use std::sync::Arc;
 use uuid::Uuid;
 use webauthn_rs::prelude::{DiscoverableAuthentication, PasskeyRegistration};
@@ -50,6 +50,13 @@ impl SecurityInfo {
     pub fn only_the_pass(&self) -> bool {
         self.pass.is_some() && self.methods.is_empty() && !self.password_set
     }
+
+    /// Whether deleting any one method would leave no strong one (passkey, authenticator
+    /// app or pass; a password alone is not), so the person must confirm first.
+    #[must_use]
+    pub fn deleting_leaves_no_strong_method(&self) -> bool {
+        self.methods.count() + usize::from(self.pass.is_some()) <= 1
+    }
 }
 
 /// A started passkey ceremony: the options for `navigator.credentials.*` and the id the
@@ -58,6 +65,30 @@ impl SecurityInfo {
 pub struct PasskeyChallenge {
     pub ceremony: Uuid,
     pub options: serde_json::Value,
+}
+
+/// Where a browser goes after signing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Landing {
+    /// Back to the application that asked.
+    Application,
+    /// First a page offering a passkey, with a way on to the application.
+    OfferPasskey,
+    /// My Security Info, to add a method.
+    MySecurityInfo,
+    /// Where the person asked to go, or the "who am I" page.
+    Default,
+}
+
+/// What confirming an authenticator app came to.
+#[derive(Debug)]
+pub enum Enrolment {
+    Added(SoftwareOathMethod),
+    /// The code was wrong; the same enrolment, still open, to show again.
+    Retry {
+        refusal: MethodRefusal,
+        challenge: AuthenticatorChallenge,
+    },
 }
 
 /// A started authenticator-app enrolment: the seed is shown once, then only its sealed
@@ -172,6 +203,22 @@ impl Latchkey {
             return Err(MethodRefusal::CeremonyExpired);
         }
         Ok(ceremony)
+    }
+
+    /// Where a successful sign-in goes next (DESIGN "Use"): after a pass, a person without
+    /// a passkey is first offered one on the way to an application, and lands on My
+    /// Security Info when they have nothing but the pass; everyone else goes straight on.
+    pub async fn landing_after(&self, signed_in: &SignedIn, to_application: bool) -> Result<Landing, CoreError> {
+        if signed_in.session.method != SignInMethod::TemporaryAccessPass {
+            return Ok(if to_application { Landing::Application } else { Landing::Default });
+        }
+        let methods = self.strong_methods(signed_in.user.id).await?;
+        Ok(match to_application {
+            true if methods.passkeys.is_empty() && self.passkeys_available() => Landing::OfferPasskey,
+            true => Landing::Application,
+            false if methods.is_empty() => Landing::MySecurityInfo,
+            false => Landing::Default,
+        })
     }
 
     // ------------------------------------------------------------------ passkeys
@@ -344,26 +391,10 @@ impl Latchkey {
         let saved = serde_json::to_string(&passkey).map_err(|e| CoreError::Internal(e.to_string()))?;
         let now = self.now();
         self.store().record_fido2_use(stored.id, &saved, now).await?;
-        let signed_in = self.start_strong_session(&user, SignInMethod::Passkey).await?;
+        let signed_in = self.start_session_without_pass(user.clone(), SignInMethod::Passkey).await?;
         let upn = user.user_principal_name.to_string();
         self.log_sign_in(ctx, Some(&user), &upn, method, sign_in_error::SUCCESS, None).await;
         Ok(signed_in)
-    }
-
-    async fn start_strong_session(&self, user: &User, method: SignInMethod) -> Result<SignedIn, CoreError> {
-        let now = self.now();
-        let expires_at = session_expiry(now, None);
-        let session = Session {
-            id: Uuid::new_v4(),
-            user_id: user.id,
-            method,
-            pass_id: None,
-            created_at: now,
-            expires_at,
-            registration_until: crate::methods::registration_until(method, now, expires_at, false),
-            revoked_at: None,
-        };
-        self.start_session(session, user.clone()).await
     }
 
     // ------------------------------------------------------------ authenticator apps
@@ -383,7 +414,8 @@ impl Latchkey {
     }
 
     /// Confirms an enrolment with the first code from the app. A wrong code keeps the
-    /// enrolment open (the person may retype), so the ceremony is put back.
+    /// enrolment open (the person may retype): the ceremony is put back and its key shown
+    /// again.
     #[tracing::instrument(skip_all, fields(user.id = %user.id))]
     pub async fn confirm_authenticator_enrolment(
         &self,
@@ -391,7 +423,7 @@ impl Latchkey {
         user: &User,
         ceremony: Uuid,
         code: &SecretString,
-    ) -> Result<SoftwareOathMethod, CoreError> {
+    ) -> Result<Enrolment, CoreError> {
         self.require_registration_allowed(session)?;
         let a = self.authenticators()?;
         let pending = self
@@ -403,7 +435,13 @@ impl Latchkey {
             Ok(step) => step,
             Err(r) => {
                 self.store().insert_ceremony(&pending).await?;
-                return Err(refusal(&r));
+                return Ok(Enrolment::Retry {
+                    refusal: r,
+                    challenge: AuthenticatorChallenge {
+                        ceremony: pending.id,
+                        enrolment: totp_enrolment(&seed, &a.issuer, user.user_principal_name.as_str())?,
+                    },
+                });
             }
         };
         let method = SoftwareOathMethod {
@@ -423,29 +461,7 @@ impl Latchkey {
         );
         self.store().insert_software_oath_method(&method, &audit).await?;
         tracing::info!(method.id = %method.id, "authenticator app registered");
-        Ok(method)
-    }
-
-    /// Shows a pending enrolment again (after a wrong first code): the same key, the
-    /// same ceremony, still only for the session that started it.
-    pub async fn reopen_authenticator_enrolment(
-        &self,
-        session: &Session,
-        user: &User,
-        ceremony: Uuid,
-    ) -> Result<AuthenticatorChallenge, CoreError> {
-        let a = self.authenticators()?;
-        let pending = self
-            .finish_ceremony(ceremony, &CeremonyKind::AuthenticatorEnrolment, Some(session))
-            .await
-            .map_err(|r| refusal(&r))?;
-        let seed = open_totp_seed(&a.master_key, &pending.state)?;
-        let enrolment = totp_enrolment(&seed, &a.issuer, user.user_principal_name.as_str())?;
-        self.store().insert_ceremony(&pending).await?;
-        Ok(AuthenticatorChallenge {
-            ceremony: pending.id,
-            enrolment,
-        })
+        Ok(Enrolment::Added(method))
     }
 
     /// Checks a code against the user's authenticator apps and uses its time step (once,
@@ -511,7 +527,9 @@ impl Latchkey {
         self.check_authenticator_code(&user, &apps, code, username, method, ctx).await?;
         self.refuse_if_disabled(&user, username, method, ctx).await?;
         self.store().save_throttle(user.id, &Throttle::after_success()).await?;
-        let signed_in = self.start_strong_session(&user, SignInMethod::AuthenticatorApp).await?;
+        let signed_in = self
+            .start_session_without_pass(user.clone(), SignInMethod::AuthenticatorApp)
+            .await?;
         self.log_sign_in(ctx, Some(&user), username, method, sign_in_error::SUCCESS, None)
             .await;
         Ok(signed_in)

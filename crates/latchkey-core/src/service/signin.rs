@@ -302,7 +302,6 @@ impl Latchkey {
     ) -> Result<SignedIn, SignInFailure> {
         let mut method = Some(SignInMethod::Password);
         let user = self.resolve_user(username).await.ok();
-        let now = self.now();
         if let Some(u) = &user {
             self.refuse_if_locked_out(u, username, method, ctx).await?;
         }
@@ -326,6 +325,16 @@ impl Latchkey {
         }
         let method = method.unwrap_or(SignInMethod::Password);
         self.store().save_throttle(user.id, &Throttle::after_success()).await?;
+        let signed_in = self.start_session_without_pass(user, method).await?;
+        self.log_sign_in(ctx, Some(&signed_in.user), username, Some(method), sign_in_error::SUCCESS, None)
+            .await;
+        Ok(signed_in)
+    }
+
+    /// A session made without a pass (password, passkey, code): the usual lifetime, and
+    /// the registration window its method earns.
+    pub(super) async fn start_session_without_pass(&self, user: User, method: SignInMethod) -> Result<SignedIn, CoreError> {
+        let now = self.now();
         let expires_at = session_expiry(now, None);
         let session = Session {
             id: Uuid::new_v4(),
@@ -337,10 +346,7 @@ impl Latchkey {
             registration_until: crate::methods::registration_until(method, now, expires_at, false),
             revoked_at: None,
         };
-        let signed_in = self.start_session(session, user).await?;
-        self.log_sign_in(ctx, Some(&signed_in.user), username, Some(method), sign_in_error::SUCCESS, None)
-            .await;
-        Ok(signed_in)
+        self.start_session(session, user).await
     }
 
     /// A disabled account cannot sign in, whatever the credential; the attempt is logged.

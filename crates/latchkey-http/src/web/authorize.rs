@@ -12,6 +12,7 @@ use axum::extract::{Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_core::secrets::{SecretString, random_token};
+use latchkey_core::service::Landing;
 use latchkey_core::session::{AuthRequest, ResponseMode, Scopes, Session};
 use latchkey_core::signin::Prompt;
 use std::collections::HashMap;
@@ -345,9 +346,8 @@ fn alternatives(d: &latchkey_core::service::Discovery, shown: &str) -> Vec<&'sta
     out
 }
 
-/// Where a successful sign-in goes: back to the application (after offering a passkey to
-/// someone who signed in with a pass and has none), to `next`, to My Security Info after
-/// a pass sign-in with nothing else registered, or to the "who am I" page.
+/// Sets the session cookie and goes where [`Landing`] says (the rule is in the core); a
+/// valid `next` wins over the default page.
 async fn after_sign_in(
     state: &AppState,
     headers: &HeaderMap,
@@ -357,26 +357,15 @@ async fn after_sign_in(
 ) -> Response {
     let max_age = (signed_in.session.expires_at - state.core.now()).num_seconds();
     let c = set_cookie(state, SESSION_COOKIE, signed_in.token.expose(), max_age);
-    let by_pass = signed_in.session.method == latchkey_core::session::SignInMethod::TemporaryAccessPass;
-    let methods = if by_pass {
-        match state.core.strong_methods(signed_in.user.id).await {
-            Ok(m) => Some(m),
-            Err(e) => return crate::error::page_for(state, e),
-        }
-    } else {
-        None
+    let landing = match state.core.landing_after(&signed_in, request.is_some()).await {
+        Ok(l) => l,
+        Err(e) => return crate::error::page_for(state, e),
     };
-    let no_passkey = methods.as_ref().is_some_and(|m| m.passkeys.is_empty());
-    let mut response = match request {
-        Some(req) if by_pass && no_passkey && state.core.passkeys_available() => {
-            super::security_info::offer_passkey(state, headers, &signed_in.user, req).await
-        }
-        Some(req) => return finish(state, &signed_in.session, req, Some(c)).await,
-        None => {
-            let nothing_else = methods.as_ref().is_some_and(latchkey_core::methods::StrongMethods::is_empty);
-            let target = next.unwrap_or(if nothing_else { "/mysecurityinfo" } else { "/whoami" });
-            Redirect::to(target).into_response()
-        }
+    let mut response = match (request, landing) {
+        (Some(req), Landing::OfferPasskey) => super::security_info::offer_passkey(state, headers, req).await,
+        (Some(req), _) => return finish(state, &signed_in.session, req, Some(c)).await,
+        (None, Landing::MySecurityInfo) => Redirect::to(next.unwrap_or("/mysecurityinfo")).into_response(),
+        (None, _) => Redirect::to(next.unwrap_or("/whoami")).into_response(),
     };
     response.headers_mut().append(header::SET_COOKIE, c);
     response

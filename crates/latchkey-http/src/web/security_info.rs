@@ -12,12 +12,13 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::connect_info::ConnectInfo;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use latchkey_core::CoreError;
 use latchkey_core::directory::User;
 use latchkey_core::ids::MethodId;
 use latchkey_core::secrets::{SecretString, random_token};
+use latchkey_core::service::Enrolment;
 use latchkey_core::session::{AuthRequest, Session};
 use serde::Deserialize;
 use serde_json::json;
@@ -231,10 +232,7 @@ pub async fn delete_method(State(state): State<AppState>, headers: HeaderMap, bo
         Ok(i) => i,
         Err(e) => return crate::error::page_for(&state, e),
     };
-    // Passkeys, authenticator apps and the pass are the strong methods; the password alone
-    // is not. Deleting the last strong one needs a second, explicit yes.
-    let strong = info.methods.count() + usize::from(info.pass.is_some());
-    if strong <= 1 && form.get("confirm").map(String::as_str) != Some("yes") {
+    if info.deleting_leaves_no_strong_method() && form.get("confirm").map(String::as_str) != Some("yes") {
         let (csrf, _) = csrf_token(&headers);
         let warning = if info.password_set {
             "This is your last strong sign-in method. Without it only your password is left, and adding a method again will need your administrator to issue a Temporary Access Pass."
@@ -321,7 +319,7 @@ pub async fn add_passkey_page(State(state): State<AppState>, headers: HeaderMap)
 
 /// The page offered after a pass sign-in to an application when the person has no
 /// passkey: create one, or skip and go on to the application.
-pub async fn offer_passkey(state: &AppState, headers: &HeaderMap, _user: &User, request: &AuthRequest) -> Response {
+pub async fn offer_passkey(state: &AppState, headers: &HeaderMap, request: &AuthRequest) -> Response {
     let (csrf, _) = csrf_token(headers);
     let n = nonce();
     let app_name = super::authorize::requesting_app(state, Some(request)).await.map(|(_, name)| name);
@@ -342,38 +340,27 @@ pub async fn offer_passkey(state: &AppState, headers: &HeaderMap, _user: &User, 
 
 // ------------------------------------------------------------------ JSON endpoints
 
-fn json_error(status: StatusCode, text: &str) -> Response {
-    let mut r = (status, Json(json!({ "error": text }))).into_response();
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-fn json_core_error(e: CoreError) -> Response {
-    match e {
-        CoreError::Internal(detail) => {
-            tracing::error!(error = %detail, "internal error");
-            json_error(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Try again.")
-        }
-        CoreError::Forbidden(m) => json_error(StatusCode::FORBIDDEN, &m),
-        CoreError::Conflict(m) => json_error(StatusCode::CONFLICT, &m),
-        CoreError::NotFound { .. } => json_error(StatusCode::NOT_FOUND, &e.to_string()),
-        other => json_error(StatusCode::BAD_REQUEST, &other.to_string()),
-    }
-}
-
 /// Reads a JSON body for a WebAuthn endpoint: CSRF header (double submit), size, syntax.
 fn json_body<T: for<'de> Deserialize<'de>>(headers: &HeaderMap, body: &Bytes) -> Result<T, Box<Response>> {
     let header_token = headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
     if !csrf_ok(headers, header_token) {
-        return Err(Box::new(json_error(
+        return Err(Box::new(crate::error::json_error(
             StatusCode::FORBIDDEN,
             "The page has expired. Reload it and try again.",
         )));
     }
     if body.len() > MAX_JSON_BYTES {
-        return Err(Box::new(json_error(StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.")));
+        return Err(Box::new(crate::error::json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request is too large.",
+        )));
     }
-    serde_json::from_slice(body).map_err(|e| Box::new(json_error(StatusCode::BAD_REQUEST, &format!("The request is not valid JSON: {e}"))))
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(crate::error::json_error(
+            StatusCode::BAD_REQUEST,
+            &format!("The request is not valid JSON: {e}"),
+        ))
+    })
 }
 
 #[derive(Deserialize)]
@@ -401,11 +388,11 @@ pub async fn passkey_registration_options(State(state): State<AppState>, headers
         return *r;
     }
     let Some((session, user)) = signed_in(&state, &headers).await else {
-        return json_error(StatusCode::UNAUTHORIZED, "Your session has ended. Sign in again.");
+        return crate::error::json_error(StatusCode::UNAUTHORIZED, "Your session has ended. Sign in again.");
     };
     match state.core.begin_passkey_registration(&session, &user).await {
         Ok(c) => Json(json!({ "ceremony": c.ceremony, "options": c.options })).into_response(),
-        Err(e) => json_core_error(e),
+        Err(e) => crate::error::json_for(e),
     }
 }
 
@@ -416,7 +403,7 @@ pub async fn passkey_registration_finish(State(state): State<AppState>, headers:
         Err(r) => return *r,
     };
     let Some((session, user)) = signed_in(&state, &headers).await else {
-        return json_error(StatusCode::UNAUTHORIZED, "Your session has ended. Sign in again.");
+        return crate::error::json_error(StatusCode::UNAUTHORIZED, "Your session has ended. Sign in again.");
     };
     match state
         .core
@@ -430,7 +417,7 @@ pub async fn passkey_registration_finish(State(state): State<AppState>, headers:
         .await
     {
         Ok(m) => (StatusCode::CREATED, Json(json!({ "id": m.id, "displayName": m.display_name }))).into_response(),
-        Err(e) => json_core_error(e),
+        Err(e) => crate::error::json_for(e),
     }
 }
 
@@ -442,14 +429,14 @@ pub async fn passkey_sign_in_options(
     body: Bytes,
 ) -> Response {
     if !state.tenant.is_named_by(&tenant) {
-        return json_error(StatusCode::NOT_FOUND, "This server does not serve that tenant.");
+        return crate::error::json_error(StatusCode::NOT_FOUND, "This server does not serve that tenant.");
     }
     if let Err(r) = json_body::<Empty>(&headers, &body) {
         return *r;
     }
     match state.core.begin_passkey_sign_in().await {
         Ok(c) => Json(json!({ "ceremony": c.ceremony, "options": c.options })).into_response(),
-        Err(e) => json_core_error(e),
+        Err(e) => crate::error::json_for(e),
     }
 }
 
@@ -463,7 +450,7 @@ pub async fn passkey_sign_in_finish(
     body: Bytes,
 ) -> Response {
     if !state.tenant.is_named_by(&tenant) {
-        return json_error(StatusCode::NOT_FOUND, "This server does not serve that tenant.");
+        return crate::error::json_error(StatusCode::NOT_FOUND, "This server does not serve that tenant.");
     }
     let answer: SignInAnswer = match json_body(&headers, &body) {
         Ok(a) => a,
@@ -473,12 +460,12 @@ pub async fn passkey_sign_in_finish(
         Some(id) => match state.core.authorization_request(id).await {
             Ok(Some(r)) => Some(r),
             Ok(None) => {
-                return json_error(
+                return crate::error::json_error(
                     StatusCode::BAD_REQUEST,
                     "This sign-in has expired. Go back to the application and start again.",
                 );
             }
-            Err(e) => return json_core_error(e),
+            Err(e) => return crate::error::json_for(e),
         },
         None => None,
     };
@@ -504,8 +491,8 @@ pub async fn passkey_sign_in_finish(
             r
         }
         Err(failure) => match failure.internal {
-            Some(e) => json_core_error(e),
-            None => json_error(StatusCode::UNAUTHORIZED, &failure.message),
+            Some(e) => crate::error::json_for(e),
+            None => crate::error::json_error(StatusCode::UNAUTHORIZED, &failure.message),
         },
     }
 }
@@ -573,21 +560,16 @@ pub async fn confirm_authenticator(State(state): State<AppState>, headers: Heade
     };
     let code = SecretString::new(form.get("otp").cloned().unwrap_or_default());
     match state.core.confirm_authenticator_enrolment(&session, &user, ceremony, &code).await {
-        Ok(_) => render_overview(&state, &headers, Some("Your authenticator app is added.".into()), None).await,
-        Err(CoreError::Invalid(m)) if m == latchkey_core::methods::MethodRefusal::WrongCode.to_string() => {
-            // The enrolment stays open: show the same key again with the error.
-            match state.core.reopen_authenticator_enrolment(&session, &user, ceremony).await {
-                Ok(c) => render_enrolment(
-                    &state,
-                    &headers,
-                    c.ceremony,
-                    &c.enrolment.otpauth_uri,
-                    &c.enrolment.secret_base32,
-                    Some(m),
-                ),
-                Err(e) => render_overview(&state, &headers, None, Some(e.to_string())).await,
-            }
-        }
+        Ok(Enrolment::Added(_)) => render_overview(&state, &headers, Some("Your authenticator app is added.".into()), None).await,
+        // The enrolment stays open: the same key again, with the error.
+        Ok(Enrolment::Retry { refusal, challenge: c }) => render_enrolment(
+            &state,
+            &headers,
+            c.ceremony,
+            &c.enrolment.otpauth_uri,
+            &c.enrolment.secret_base32,
+            Some(refusal.to_string()),
+        ),
         Err(CoreError::Invalid(m) | CoreError::Forbidden(m)) => render_overview(&state, &headers, None, Some(m)).await,
         Err(e) => crate::error::page_for(&state, e),
     }
