@@ -13,6 +13,7 @@ pub mod ids;
 pub mod methods;
 pub mod pass;
 pub mod policy;
+pub mod read_cache;
 pub mod secrets;
 pub mod service;
 pub mod session;

@@ -9,10 +9,12 @@ use crate::directory::{
 };
 use crate::error::{CoreError, EXTERNAL_GUEST_MESSAGE, POLICY_REFUSES_CREATION_MESSAGE};
 use crate::ids::{AppId, ApplicationObjectId, GroupId, PassId, RoleAssignmentId, SecretKeyId, TenantId, UserId};
+use crate::methods::StrongMethods;
 use crate::pass::{PassRequest, TemporaryAccessPass, Usability, generate_code};
 use crate::policy::{PolicyChange, PolicyState, TapPolicy};
+use crate::read_cache::{ReadCache, Versioned};
 use crate::secrets::{MasterKey, SecretHasher, SecretString, digest, digest_matches, random_token};
-use crate::store::{Store, TenantSeed, UserAuthState};
+use crate::store::{Store, StoreError, TenantSeed, UserAuthState};
 use crate::tenant::{Application, ClientSecret, SigningKeyRecord, Tenant, parse_domain};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::sync::Arc;
@@ -129,6 +131,8 @@ pub struct Latchkey {
     clock: Arc<dyn Clock>,
     hasher: SecretHasher,
     authenticators: Option<Arc<security_info::Authenticators>>,
+    /// Copies of hot reads, valid while the store's data version stands still.
+    cache: Arc<ReadCache>,
 }
 
 impl Latchkey {
@@ -139,7 +143,63 @@ impl Latchkey {
             clock,
             hasher,
             authenticators: None,
+            cache: Arc::new(ReadCache::default()),
         }
+    }
+
+    /// `load`'s value for `key`, or the copy of it read at `version` (the store's data
+    /// version, taken once per use case so its copies agree). Only for reads whose answer
+    /// is shown or checked, never for a read a write or a sign-in decides on (those read
+    /// inside their own transaction).
+    async fn read_through<K: std::hash::Hash + Eq, V>(
+        copies: &Versioned<K, V>,
+        version: Option<u64>,
+        key: K,
+        load: impl Future<Output = Result<Option<V>, StoreError>>,
+    ) -> Result<Option<Arc<V>>, CoreError> {
+        if let Some(v) = version
+            && let Some(hit) = copies.get(v, &key)
+        {
+            return Ok(Some(hit));
+        }
+        let Some(value) = load.await? else {
+            return Ok(None);
+        };
+        let value = Arc::new(value);
+        if let Some(v) = version {
+            copies.put(v, key, Arc::clone(&value));
+        }
+        Ok(Some(value))
+    }
+
+    async fn application_copy(&self, version: Option<u64>, app_id: AppId) -> Result<Option<Arc<Application>>, CoreError> {
+        Self::read_through(
+            &self.cache.applications,
+            version,
+            app_id,
+            self.store.find_application_by_app_id(app_id),
+        )
+        .await
+    }
+
+    async fn user_state_copy(&self, version: Option<u64>, id: UserId) -> Result<Option<Arc<UserAuthState>>, CoreError> {
+        Self::read_through(&self.cache.user_states, version, id, self.store.find_user_auth_state(id)).await
+    }
+
+    async fn policy_copy(&self, version: Option<u64>) -> Result<Arc<TapPolicy>, CoreError> {
+        let policy = Self::read_through(&self.cache.policy, version, (), async { self.store.get_policy().await.map(Some) }).await?;
+        policy.ok_or_else(|| CoreError::Internal("the TAP policy is missing".into()))
+    }
+
+    async fn strong_methods_copy(&self, version: Option<u64>, user: UserId) -> Result<Arc<StrongMethods>, CoreError> {
+        let methods = Self::read_through(&self.cache.strong_methods, version, user, async {
+            Ok(Some(StrongMethods {
+                passkeys: self.store.list_fido2_methods(user).await?,
+                authenticator_apps: self.store.list_software_oath_methods(user).await?,
+            }))
+        })
+        .await?;
+        methods.ok_or_else(|| CoreError::Internal("strong methods missing".into()))
     }
 
     #[must_use]
@@ -318,28 +378,30 @@ impl Latchkey {
     pub async fn authenticate_client(&self, app_id: &str, secret: &SecretString) -> Result<Application, CoreError> {
         let invalid = || CoreError::Unauthenticated("Invalid client secret provided, or the client is unknown.".into());
         let app_id: AppId = app_id.parse().map_err(|_| invalid())?;
-        let app = self.store.find_application_by_app_id(app_id).await?.ok_or_else(invalid)?;
+        let app = self
+            .application_copy(self.store.data_version(), app_id)
+            .await?
+            .ok_or_else(invalid)?;
         let now = self.now();
         let matched = app
             .secrets
             .iter()
             .filter(|s| s.expires_at > now)
             .fold(false, |acc, s| acc | digest_matches(secret.expose(), &s.digest));
-        if matched { Ok(app) } else { Err(invalid()) }
+        if matched { Ok(Arc::unwrap_or_clone(app)) } else { Err(invalid()) }
     }
 
     /// The caller a delegated token stands for: the user with the roles they hold *now*,
     /// narrowed to those the token names, so removing a role takes effect at once.
     pub async fn delegated_caller(&self, user: UserId, token_roles: &[DirectoryRole]) -> Result<Caller, CoreError> {
         let state = self
-            .store
-            .find_user_auth_state(user)
+            .user_state_copy(self.store.data_version(), user)
             .await?
             .ok_or_else(|| CoreError::Unauthenticated("The token's user no longer exists.".into()))?;
         if !state.user.account_enabled {
             return Err(CoreError::Unauthenticated("The user's account is disabled.".into()));
         }
-        let roles = state.roles.into_iter().filter(|r| token_roles.contains(r)).collect();
+        let roles = state.roles.iter().copied().filter(|r| token_roles.contains(r)).collect();
         Ok(Caller::User {
             id: user,
             upn: state.user.user_principal_name.to_string(),
@@ -351,8 +413,7 @@ impl Latchkey {
     /// application is still granted now, so revoking a grant takes effect at once.
     pub async fn app_caller(&self, app_id: AppId, token_permissions: &[Permission]) -> Result<Caller, CoreError> {
         let app = self
-            .store
-            .find_application_by_app_id(app_id)
+            .application_copy(self.store.data_version(), app_id)
             .await?
             .ok_or_else(|| CoreError::Unauthenticated("The token's application no longer exists.".into()))?;
         let permissions = token_permissions
@@ -362,7 +423,7 @@ impl Latchkey {
             .collect();
         Ok(Caller::App {
             app_id,
-            display_name: app.display_name,
+            display_name: app.display_name.clone(),
             permissions,
         })
     }
@@ -412,6 +473,17 @@ impl Latchkey {
         let user = self.resolve_user(key).await?;
         self.store
             .find_user_auth_state(user.id)
+            .await?
+            .ok_or_else(|| CoreError::not_found("user", key))
+    }
+
+    /// [`Self::resolve_user_state`] for reads that only show or check: may be a copy.
+    async fn resolve_user_state_copy(&self, version: Option<u64>, key: &str) -> Result<Arc<UserAuthState>, CoreError> {
+        let id = match key.parse::<UserId>() {
+            Ok(id) => id,
+            Err(_) => self.resolve_user(key).await?.id,
+        };
+        self.user_state_copy(version, id)
             .await?
             .ok_or_else(|| CoreError::not_found("user", key))
     }
@@ -798,7 +870,7 @@ impl Latchkey {
 
     pub async fn get_policy(&self, caller: &Caller) -> Result<TapPolicy, CoreError> {
         caller.authorize(Area::Policy, Access::Read)?;
-        Ok(self.store.get_policy().await?)
+        Ok(TapPolicy::clone(&*self.policy_copy(self.store.data_version()).await?))
     }
 
     #[tracing::instrument(skip_all, err)]
@@ -933,9 +1005,10 @@ impl Latchkey {
 
     /// The user's pass, if any (a list of 0 or 1, as Graph returns).
     pub async fn list_passes(&self, caller: &Caller, target_key: &str) -> Result<Vec<PassView>, CoreError> {
-        let state = self.resolve_user_state(target_key).await?;
+        let version = self.store.data_version();
+        let state = self.resolve_user_state_copy(version, target_key).await?;
         caller.authorize_pass(PassAction::Read, &state.user, &state.roles)?;
-        let policy = self.store.get_policy().await?;
+        let policy = self.policy_copy(version).await?;
         Ok(state.pass.clone().map(|p| self.view(&state, &policy, p)).into_iter().collect())
     }
 
@@ -977,16 +1050,17 @@ impl Latchkey {
 
     /// `GET /users/{id}/authentication/methods`: the password (when set) and the pass.
     pub async fn list_methods(&self, caller: &Caller, target_key: &str) -> Result<AuthMethods, CoreError> {
-        let state = self.resolve_user_state(target_key).await?;
+        let version = self.store.data_version();
+        let state = self.resolve_user_state_copy(version, target_key).await?;
         caller.authorize_pass(PassAction::Read, &state.user, &state.roles)?;
         let pass = match state.pass.clone() {
-            Some(p) => Some(self.view(&state, &self.store.get_policy().await?, p)),
+            Some(p) => Some(self.view(&state, &*self.policy_copy(version).await?, p)),
             None => None,
         };
         Ok(AuthMethods {
             password_set_at: state.user.password_hash.as_ref().map(|_| state.user.password_set_at),
             pass,
-            strong: self.strong_methods(state.user.id).await?,
+            strong: StrongMethods::clone(&*self.strong_methods_copy(version, state.user.id).await?),
         })
     }
 

@@ -60,6 +60,13 @@ pub struct UserAuthState {
 
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
+    /// A number that grows whenever any process commits a change to the database, read
+    /// without a round trip to it; `None` while the store cannot tell (then nothing read
+    /// from it may be cached). See [`crate::read_cache`].
+    fn data_version(&self) -> Option<u64> {
+        None
+    }
+
     // --- tenant -----------------------------------------------------------------------
     /// Creates the tenant and everything in the seed; `AlreadyInitialised` if one exists,
     /// in which case nothing changes.

@@ -7,12 +7,14 @@
 //! Where the two differ (how a write transaction starts, connection pragmas) the
 //! difference lives in [`Backend`], not in the queries.
 
+mod changes;
 mod device;
 mod methods;
 mod rows;
 mod sign_in;
 
 use async_trait::async_trait;
+use changes::ChangeFeed;
 use chrono::{DateTime, Utc};
 use latchkey_core::audit::AuditRecord;
 use latchkey_core::device::{DeviceCode, DeviceDecision};
@@ -29,6 +31,7 @@ use rows::{Row as _, ms};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, AssertSqlSafe, Executor as _};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -71,6 +74,9 @@ pub struct ConnectOptions {
     /// Create the SQLite file if it is missing (`init` does; `serve` does not).
     pub create_if_missing: bool,
     pub max_connections: u32,
+    /// Report a [`Store::data_version`] so hot reads can be cached (`serve` does; one-shot
+    /// CLI commands need not, and on PostgreSQL it costs a listening connection).
+    pub watch_changes: bool,
 }
 
 impl Default for ConnectOptions {
@@ -78,6 +84,7 @@ impl Default for ConnectOptions {
         Self {
             create_if_missing: false,
             max_connections: 16,
+            watch_changes: true,
         }
     }
 }
@@ -87,6 +94,8 @@ impl Default for ConnectOptions {
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    changes: Arc<ChangeFeed>,
+    _listener: Option<Arc<changes::Listener>>,
 }
 
 pub(crate) fn backend_err(e: sqlx::Error) -> StoreError {
@@ -147,8 +156,26 @@ impl SqlStore {
             .connect(&url)
             .await
             .map_err(|e| StoreError::Backend(format!("cannot open the database: {e}")))?;
-        let store = Self { pool, backend };
+        let mut store = Self {
+            pool,
+            backend,
+            changes: Arc::new(ChangeFeed::Off),
+            _listener: None,
+        };
         store.migrate().await?;
+        if options.watch_changes {
+            match backend {
+                Backend::Sqlite => {
+                    let path = sqlite_path(&url).unwrap_or_default();
+                    store.changes = Arc::new(ChangeFeed::sqlite(path).map_err(StoreError::Backend)?);
+                }
+                Backend::Postgres => {
+                    let feed = Arc::new(ChangeFeed::Postgres(changes::PgFeed::default()));
+                    store._listener = Some(Arc::new(changes::listen_postgres(url.clone(), Arc::clone(&feed)).await));
+                    store.changes = feed;
+                }
+            }
+        }
         Ok(store)
     }
 
@@ -353,7 +380,23 @@ impl SqlStore {
         let mut tx = self.begin().await?;
         f(&mut tx).await?;
         insert_audit(&mut tx, audit).await?;
-        tx.commit().await.map_err(backend_err)
+        self.commit(tx).await
+    }
+
+    /// Passes `result` on, telling the change feed first when a write went through.
+    fn noted<T>(&self, result: StoreResult<T>) -> StoreResult<T> {
+        if result.is_ok() {
+            self.changes.committed();
+        }
+        result
+    }
+
+    /// Commits, and tells the change feed, so this process never serves a copy older
+    /// than its own write.
+    async fn commit(&self, tx: sqlx::Transaction<'static, sqlx::Any>) -> StoreResult<()> {
+        tx.commit().await.map_err(backend_err)?;
+        self.changes.committed();
+        Ok(())
     }
 }
 
@@ -367,6 +410,10 @@ pub(crate) fn require_one(affected: u64, kind: &'static str, id: impl ToString) 
 
 #[async_trait]
 impl Store for SqlStore {
+    fn data_version(&self) -> Option<u64> {
+        self.changes.version()
+    }
+
     async fn initialise(&self, seed: &TenantSeed) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let exists: Option<AnyRow> = sqlx::query("SELECT id FROM tenant")
@@ -408,7 +455,7 @@ impl Store for SqlStore {
         for a in &seed.audit {
             insert_audit(&mut tx, a).await?;
         }
-        tx.commit().await.map_err(backend_err)
+        self.commit(tx).await
     }
 
     async fn find_tenant(&self) -> StoreResult<Option<Tenant>> {
@@ -738,7 +785,7 @@ impl Store for SqlStore {
                 recorded.push((pass, user));
             }
         }
-        tx.commit().await.map_err(backend_err)?;
+        self.commit(tx).await?;
         Ok(recorded)
     }
 
@@ -750,6 +797,7 @@ impl Store for SqlStore {
             .execute(&self.pool)
             .await
             .map_err(backend_err)?;
+        self.changes.committed();
         Ok(r.rows_affected() == 1)
     }
 
@@ -956,7 +1004,8 @@ impl Store for SqlStore {
     }
 
     async fn insert_fido2_method(&self, method: &Fido2Method, audit: &AuditRecord) -> StoreResult<()> {
-        methods::insert_fido2(&self.pool, self.backend.begin_write(), method, audit).await
+        let result = methods::insert_fido2(&self.pool, self.backend.begin_write(), method, audit).await;
+        self.noted(result)
     }
     async fn list_fido2_methods(&self, user: UserId) -> StoreResult<Vec<Fido2Method>> {
         methods::list_fido2(&self.pool, user).await
@@ -965,22 +1014,26 @@ impl Store for SqlStore {
         methods::find_fido2_by_credential_id(&self.pool, credential_id).await
     }
     async fn record_fido2_use(&self, id: MethodId, passkey: &str, at: DateTime<Utc>) -> StoreResult<()> {
-        methods::record_fido2_use(&self.pool, id, passkey, at).await
+        let result = methods::record_fido2_use(&self.pool, id, passkey, at).await;
+        self.noted(result)
     }
     async fn delete_fido2_method(&self, user: UserId, id: MethodId, audit: &AuditRecord) -> StoreResult<()> {
-        methods::delete_method(&self.pool, self.backend.begin_write(), methods::Table::Fido2, user, id, audit).await
+        let result = methods::delete_method(&self.pool, self.backend.begin_write(), methods::Table::Fido2, user, id, audit).await;
+        self.noted(result)
     }
     async fn insert_software_oath_method(&self, method: &SoftwareOathMethod, audit: &AuditRecord) -> StoreResult<()> {
-        methods::insert_oath(&self.pool, self.backend.begin_write(), method, audit).await
+        let result = methods::insert_oath(&self.pool, self.backend.begin_write(), method, audit).await;
+        self.noted(result)
     }
     async fn list_software_oath_methods(&self, user: UserId) -> StoreResult<Vec<SoftwareOathMethod>> {
         methods::list_oath(&self.pool, user).await
     }
     async fn use_totp_step(&self, id: MethodId, step: i64) -> StoreResult<bool> {
-        methods::use_totp_step(&self.pool, id, step).await
+        let result = methods::use_totp_step(&self.pool, id, step).await;
+        self.noted(result)
     }
     async fn delete_software_oath_method(&self, user: UserId, id: MethodId, audit: &AuditRecord) -> StoreResult<()> {
-        methods::delete_method(
+        let result = methods::delete_method(
             &self.pool,
             self.backend.begin_write(),
             methods::Table::SoftwareOath,
@@ -988,7 +1041,8 @@ impl Store for SqlStore {
             id,
             audit,
         )
-        .await
+        .await;
+        self.noted(result)
     }
     async fn insert_ceremony(&self, ceremony: &Ceremony) -> StoreResult<()> {
         methods::insert_ceremony(&self.pool, ceremony).await

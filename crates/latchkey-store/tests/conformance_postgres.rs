@@ -38,6 +38,7 @@ async fn open(test: &str) -> Option<FreshPostgres> {
         &ConnectOptions {
             create_if_missing: true,
             max_connections: 8,
+            ..ConnectOptions::default()
         },
     )
     .await

@@ -34,6 +34,7 @@ async fn open(test: &str) -> Option<TempSqlite> {
         &ConnectOptions {
             create_if_missing: true,
             max_connections: 8,
+            ..ConnectOptions::default()
         },
     )
     .await

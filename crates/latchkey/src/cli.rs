@@ -299,7 +299,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             init(&core, g, &domain, admin).await
         }
         Command::Serve(args) => {
-            let core = startup::core(startup::open_store(&g.database_url, false).await?, None);
+            let core = startup::core(startup::open_serving_store(&g.database_url, false).await?, None);
             serve(core, g, &args).await
         }
         Command::Demo(args) => demo(g, &args).await,
@@ -455,7 +455,7 @@ async fn shutdown_signal() {
 }
 
 async fn demo(g: &Global, args: &ServeArgs) -> anyhow::Result<()> {
-    let core = startup::core(startup::open_store(&g.database_url, true).await?, None);
+    let core = startup::core(startup::open_serving_store(&g.database_url, true).await?, None);
     let public = public_url(args);
     match core.tenant().await {
         Err(CoreError::NotInitialised) => init(&core, g, "contoso.test", None).await?,

@@ -14,12 +14,24 @@ use std::sync::Arc;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:./latchkey.db";
 pub const DEFAULT_MASTER_KEY_FILE: &str = "latchkey.key";
 
-/// Opens the store; `create` makes a missing SQLite file (only `init` does).
+/// Opens the store for a one-shot command; `create` makes a missing SQLite file (only
+/// `init` does).
 pub async fn open_store(database_url: &str, create: bool) -> anyhow::Result<SqlStore> {
+    connect(database_url, create, false).await
+}
+
+/// Opens the store for `serve`: it also watches the database for changes made by any
+/// process, so the server may keep copies of hot reads (`latchkey_core::read_cache`).
+pub async fn open_serving_store(database_url: &str, create: bool) -> anyhow::Result<SqlStore> {
+    connect(database_url, create, true).await
+}
+
+async fn connect(database_url: &str, create: bool, watch_changes: bool) -> anyhow::Result<SqlStore> {
     SqlStore::connect(
         database_url,
         &ConnectOptions {
             create_if_missing: create,
+            watch_changes,
             ..ConnectOptions::default()
         },
     )

@@ -139,6 +139,14 @@ async fn two_servers_on_one_postgres_database_see_each_others_writes_at_once() {
     let (s, u) = get(&b.base, "/v1.0/users/pg@contoso.test", &ta).await;
     assert_eq!(s, 200, "{u}");
     let id = u["id"].as_str().unwrap().to_owned();
+    // Each server reads first, so a stale copy (latchkey_core::read_cache) would show below.
+    let passes = format!("/v1.0/users/{id}/authentication/temporaryAccessPassMethods");
+    let tap_policy = "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass";
+    for _ in 0..2 {
+        assert!(get(&a.base, &passes, &ta).await.1["value"].as_array().unwrap().is_empty());
+        assert!(get(&b.base, &passes, &tb).await.1["value"].as_array().unwrap().is_empty());
+        assert_eq!(get(&b.base, tap_policy, &tb).await.1["defaultLength"], 8);
+    }
     let r = http
         .post(format!("{}/v1.0/users/{id}/authentication/temporaryAccessPassMethods", b.base))
         .bearer_auth(&tb)
@@ -325,4 +333,54 @@ async fn a_one_time_pass_wins_exactly_once_across_two_servers_on_postgres() {
     }
     assert_eq!(wins, 1, "exactly one of twelve sign-ins across two servers wins");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The server keeps copies of hot reads (`latchkey_core::read_cache`). A change made by
+/// another process, here the `latchkey` CLI on the same SQLite file, must show on the very
+/// next request: a deleted pass, a policy change, a removed application's token.
+#[tokio::test]
+async fn a_change_by_the_cli_beside_a_running_server_shows_in_its_next_answer() {
+    let app = crate::helpers::TestApp::spawn().await;
+    let db = crate::helpers::sqlite_url(&app.dir);
+    let token = app.app_token().await;
+    let methods = format!("{}/v1.0/users/{}/authentication/methods", app.base, app.admin_id);
+    let policy = format!(
+        "{}/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass",
+        app.base
+    );
+    let get = |url: String| {
+        let req = app.http.get(url).bearer_auth(&token);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let is_pass = |m: &Value| m["@odata.type"] == "#microsoft.graph.temporaryAccessPassAuthenticationMethod";
+    // Read twice, so the second answer may come from the copy.
+    for _ in 0..2 {
+        let (s, body) = get(methods.clone()).await;
+        assert_eq!(s, 200, "{body}");
+        assert!(
+            body["value"].as_array().unwrap().iter().any(is_pass),
+            "init gave the admin a pass: {body}"
+        );
+        assert_eq!(get(policy.clone()).await.1["defaultLength"], 8);
+    }
+
+    let out = crate::cli::latchkey(&app.dir, &db, &["tap", "delete", &app.admin_upn]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, body) = get(methods.clone()).await;
+    assert!(
+        !body["value"].as_array().unwrap().iter().any(is_pass),
+        "the pass deleted by the CLI still shows: {body}"
+    );
+
+    let out = crate::cli::latchkey(&app.dir, &db, &["policy", "set", "--length", "12"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(get(policy.clone()).await.1["defaultLength"], 12);
+
+    let out = crate::cli::latchkey(&app.dir, &db, &["app", "remove", &app.client_id]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (s, body) = get(methods).await;
+    assert_eq!(s, 401, "a removed application's token must stop working at once: {body}");
 }

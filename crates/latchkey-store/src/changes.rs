@@ -1,0 +1,182 @@
+//! How a store learns, without a round trip, that any process changed the database:
+//! the source of [`Store::data_version`](latchkey_core::Store::data_version), which the
+//! service's read cache checks on every request.
+//!
+//! - SQLite: `PRAGMA data_version` on a connection of its own. SQLite changes the value
+//!   whenever another connection, in this process or any other (a `latchkey` CLI command
+//!   beside the server, say), commits to the file. Reading it costs a few microseconds and
+//!   is exact.
+//! - PostgreSQL: triggers on the cached tables `NOTIFY latchkey_changes` (migration 0007),
+//!   which a listener connection counts. The count also moves when this process commits
+//!   a write through this store (so it reads its own writes at once) and when the listener
+//!   reconnects (notifications may have been missed); while the listener is down there is
+//!   no version, and nothing is cached.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub(crate) const CHANNEL: &str = "latchkey_changes";
+
+#[derive(Debug)]
+pub(crate) enum ChangeFeed {
+    /// No version: every read goes to the database.
+    Off,
+    Sqlite(SqliteProbes),
+    Postgres(PgFeed),
+}
+
+/// Several probe connections, so request threads do not queue on one lock. Each
+/// connection counts `data_version` its own way, so the numbers are not comparable across
+/// probes: each probe remembers the last value it saw, and any probe that sees its value
+/// move advances one shared epoch, which is the version reported.
+#[derive(Debug)]
+pub(crate) struct SqliteProbes {
+    probes: Vec<Mutex<Probe>>,
+    epoch: AtomicU64,
+}
+
+#[derive(Debug)]
+struct Probe {
+    conn: rusqlite::Connection,
+    last_seen: i64,
+}
+
+impl Probe {
+    fn data_version(&self) -> Option<i64> {
+        let mut statement = self.conn.prepare_cached("PRAGMA data_version").ok()?;
+        statement.query_row([], |r| r.get(0)).ok()
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct PgFeed {
+    count: AtomicU64,
+    listening: AtomicBool,
+}
+
+impl ChangeFeed {
+    /// Probes on the SQLite file at `path` (which must exist), one per core.
+    pub(crate) fn sqlite(path: &str) -> Result<Self, String> {
+        use rusqlite::OpenFlags;
+        let count = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let mut probes = Vec::with_capacity(count);
+        for _ in 0..count {
+            let conn = rusqlite::Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .map_err(|e| format!("opening the change probe on {path}: {e}"))?;
+            conn.busy_timeout(Duration::from_secs(1)).map_err(|e| e.to_string())?;
+            let mut probe = Probe { conn, last_seen: 0 };
+            probe.last_seen = probe
+                .data_version()
+                .ok_or_else(|| "the change probe cannot read PRAGMA data_version".to_owned())?;
+            probes.push(Mutex::new(probe));
+        }
+        Ok(Self::Sqlite(SqliteProbes {
+            probes,
+            epoch: AtomicU64::new(1),
+        }))
+    }
+
+    /// The current version, or `None` when it cannot be told.
+    pub(crate) fn version(&self) -> Option<u64> {
+        match self {
+            Self::Off => None,
+            Self::Sqlite(sqlite) => {
+                // Any free probe will do; wait on the first only when all are busy.
+                let mut probe = sqlite
+                    .probes
+                    .iter()
+                    .find_map(|p| p.try_lock().ok())
+                    .or_else(|| sqlite.probes.first()?.lock().ok())?;
+                let seen = probe.data_version()?;
+                if seen != probe.last_seen {
+                    // Advanced while this probe is held, so whoever looks next, through
+                    // any probe, gets the new epoch or a later one.
+                    probe.last_seen = seen;
+                    sqlite.epoch.fetch_add(1, Ordering::AcqRel);
+                }
+                Some(sqlite.epoch.load(Ordering::Acquire))
+            }
+            Self::Postgres(feed) => feed.listening.load(Ordering::Acquire).then(|| feed.count.load(Ordering::Acquire)),
+        }
+    }
+
+    /// This process committed a write. SQLite sees it by itself; PostgreSQL's notification
+    /// comes back a little later, and this process must not serve an older copy meanwhile.
+    pub(crate) fn committed(&self) {
+        if let Self::Postgres(feed) = self {
+            feed.count.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    fn pg(&self) -> Option<&PgFeed> {
+        match self {
+            Self::Postgres(feed) => Some(feed),
+            _ => None,
+        }
+    }
+}
+
+impl PgFeed {
+    fn bump(&self) {
+        self.count.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// The listener task; aborted when the last clone of its store goes.
+#[derive(Debug)]
+pub(crate) struct Listener(tokio::task::JoinHandle<()>);
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Starts listening on `url`; returns once the first `LISTEN` is in place or has failed
+/// (then the feed reports no version until a later attempt, every second, succeeds).
+pub(crate) async fn listen_postgres(url: String, feed: Arc<ChangeFeed>) -> Listener {
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let handle = tokio::spawn(async move {
+        let Some(pg) = feed.pg() else { return };
+        let mut ready = Some(ready_tx);
+        loop {
+            match sqlx::postgres::PgListener::connect(&url).await {
+                Ok(mut listener) => match listener.listen(CHANNEL).await {
+                    Ok(()) => {
+                        // Whatever changed while nobody listened is covered by a new version.
+                        pg.bump();
+                        pg.listening.store(true, Ordering::Release);
+                        if let Some(tx) = ready.take() {
+                            let _ = tx.send(());
+                        }
+                        loop {
+                            match listener.try_recv().await {
+                                // A change, or a reconnect with LISTEN renewed (what happened
+                                // in the gap is unknown): either way older copies must go.
+                                Ok(_) => pg.bump(),
+                                Err(e) => {
+                                    pg.listening.store(false, Ordering::Release);
+                                    pg.bump();
+                                    tracing::warn!(error = %e, "lost the database change listener; reads are not cached until it is back");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot LISTEN for database changes; reads are not cached"),
+                },
+                Err(e) => tracing::warn!(error = %e, "cannot open the database change listener; reads are not cached"),
+            }
+            if let Some(tx) = ready.take() {
+                let _ = tx.send(());
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    let _ = ready_rx.await;
+    Listener(handle)
+}
