@@ -74,9 +74,25 @@ pub struct ConnectOptions {
     /// Create the SQLite file if it is missing (`init` does; `serve` does not).
     pub create_if_missing: bool,
     pub max_connections: u32,
-    /// Report a [`Store::data_version`] so hot reads can be cached (`serve` does; one-shot
-    /// CLI commands need not, and on PostgreSQL it costs a listening connection).
-    pub watch_changes: bool,
+    /// Whether to report a [`Store::data_version`], so hot reads can be cached.
+    pub watch_changes: ChangeWatch,
+}
+
+/// How a store may learn that another process changed the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChangeWatch {
+    /// No version: nothing is cached (one-shot CLI commands).
+    Off,
+    /// Only a version that is exact for every process: SQLite's `PRAGMA data_version`.
+    /// PostgreSQL has no such signal without a round trip, so there it reports none and
+    /// every read goes to the database.
+    #[default]
+    Exact,
+    /// As `Exact`, and on PostgreSQL a version fed by `LISTEN latchkey_changes`: this
+    /// process sees its own writes at once, another server's once the notification
+    /// arrives (a moment after that server's commit; under heavy load it can trail a
+    /// client that goes straight from one server to the other).
+    Notified,
 }
 
 impl Default for ConnectOptions {
@@ -84,7 +100,7 @@ impl Default for ConnectOptions {
         Self {
             create_if_missing: false,
             max_connections: 16,
-            watch_changes: true,
+            watch_changes: ChangeWatch::default(),
         }
     }
 }
@@ -163,17 +179,16 @@ impl SqlStore {
             _listener: None,
         };
         store.migrate().await?;
-        if options.watch_changes {
-            match backend {
-                Backend::Sqlite => {
-                    let path = sqlite_path(&url).unwrap_or_default();
-                    store.changes = Arc::new(ChangeFeed::sqlite(path).map_err(StoreError::Backend)?);
-                }
-                Backend::Postgres => {
-                    let feed = Arc::new(ChangeFeed::Postgres(changes::PgFeed::default()));
-                    store._listener = Some(Arc::new(changes::listen_postgres(url.clone(), Arc::clone(&feed)).await));
-                    store.changes = feed;
-                }
+        match (backend, options.watch_changes) {
+            (_, ChangeWatch::Off) | (Backend::Postgres, ChangeWatch::Exact) => {}
+            (Backend::Sqlite, ChangeWatch::Exact | ChangeWatch::Notified) => {
+                let path = sqlite_path(&url).unwrap_or_default();
+                store.changes = Arc::new(ChangeFeed::sqlite(path).map_err(StoreError::Backend)?);
+            }
+            (Backend::Postgres, ChangeWatch::Notified) => {
+                let feed = Arc::new(ChangeFeed::Postgres(changes::PgFeed::default()));
+                store._listener = Some(Arc::new(changes::listen_postgres(url.clone(), Arc::clone(&feed)).await));
+                store.changes = feed;
             }
         }
         Ok(store)

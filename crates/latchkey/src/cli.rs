@@ -60,6 +60,22 @@ pub struct ServeArgs {
     /// as load tests from one address need). Wrong-code lockouts per user always apply.
     #[arg(long, env = "LATCHKEY_RATE_LIMIT_PER_MINUTE", default_value_t = 300)]
     pub rate_limit_per_minute: u32,
+    /// On PostgreSQL, cache hot Graph reads and learn of other servers' changes through
+    /// LISTEN/NOTIFY: much faster reads, but another server's write shows here only once
+    /// its notification arrives. Off by default (every read goes to the database). SQLite
+    /// always caches, exactly.
+    #[arg(long, env = "LATCHKEY_POSTGRES_READ_CACHE")]
+    pub postgres_read_cache: bool,
+}
+
+impl ServeArgs {
+    fn change_watch(&self) -> latchkey_store::ChangeWatch {
+        if self.postgres_read_cache {
+            latchkey_store::ChangeWatch::Notified
+        } else {
+            latchkey_store::ChangeWatch::Exact
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -299,7 +315,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             init(&core, g, &domain, admin).await
         }
         Command::Serve(args) => {
-            let core = startup::core(startup::open_serving_store(&g.database_url, false).await?, None);
+            let core = startup::core(
+                startup::open_serving_store(&g.database_url, false, args.change_watch()).await?,
+                None,
+            );
             serve(core, g, &args).await
         }
         Command::Demo(args) => demo(g, &args).await,
@@ -455,7 +474,7 @@ async fn shutdown_signal() {
 }
 
 async fn demo(g: &Global, args: &ServeArgs) -> anyhow::Result<()> {
-    let core = startup::core(startup::open_serving_store(&g.database_url, true).await?, None);
+    let core = startup::core(startup::open_serving_store(&g.database_url, true, args.change_watch()).await?, None);
     let public = public_url(args);
     match core.tenant().await {
         Err(CoreError::NotInitialised) => init(&core, g, "contoso.test", None).await?,

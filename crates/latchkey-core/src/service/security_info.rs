@@ -16,7 +16,6 @@ use crate::methods::{
 };
 use crate::secrets::{MasterKey, SecretString};
 use crate::session::{Session, SignInMethod, sign_in_error};
-use crate::signin::Throttle;
 use std::sync::Arc;
 use uuid::Uuid;
 use webauthn_rs::prelude::{DiscoverableAuthentication, PasskeyRegistration};
@@ -212,7 +211,8 @@ impl Latchkey {
         if signed_in.session.method != SignInMethod::TemporaryAccessPass {
             return Ok(if to_application { Landing::Application } else { Landing::Default });
         }
-        let methods = self.strong_methods(signed_in.user.id).await?;
+        // Where to go next is a display choice: the copy serves.
+        let methods = self.strong_methods_copy(self.store().data_version(), signed_in.user.id).await?;
         Ok(match to_application {
             true if methods.passkeys.is_empty() && self.passkeys_available() => Landing::OfferPasskey,
             true => Landing::Application,
@@ -522,11 +522,11 @@ impl Latchkey {
             MethodRefusal::WrongCode.to_string().clone_into(&mut failure.message);
             return Err(failure);
         };
-        self.refuse_if_locked_out(&user, username, method, ctx).await?;
+        let throttle = self.refuse_if_locked_out(&user, username, method, ctx).await?;
         let apps = self.store().list_software_oath_methods(user.id).await?;
         self.check_authenticator_code(&user, &apps, code, username, method, ctx).await?;
         self.refuse_if_disabled(&user, username, method, ctx).await?;
-        self.store().save_throttle(user.id, &Throttle::after_success()).await?;
+        self.clear_throttle(user.id, throttle).await?;
         let signed_in = self
             .start_session_without_pass(user.clone(), SignInMethod::AuthenticatorApp)
             .await?;

@@ -166,12 +166,14 @@ impl Latchkey {
                 held: Held::default(),
             });
         };
+        // Which prompt to show decides nothing (the pass step reads afresh in its own
+        // right), so the copies serve here.
+        let version = self.store().data_version();
         let state = self
-            .store()
-            .find_user_auth_state(user.id)
+            .user_state_copy(version, user.id)
             .await?
             .ok_or_else(|| CoreError::not_found("user", username))?;
-        let policy = self.store().get_policy().await?;
+        let policy = self.policy_copy(version).await?;
         let now = self.now();
         let usable = match &state.pass {
             Some(p) => match check_pass(&state.user, p, &policy, &state.groups, now) {
@@ -196,7 +198,7 @@ impl Latchkey {
             .find_domain(user.user_principal_name.domain())
             .await?
             .and_then(|d| d.federation);
-        let methods = self.strong_methods(user.id).await?;
+        let methods = self.strong_methods_copy(version, user.id).await?;
         let held = Held {
             passkey: !methods.passkeys.is_empty() && self.passkeys_available(),
             authenticator_app: !methods.authenticator_apps.is_empty(),
@@ -220,8 +222,9 @@ impl Latchkey {
             Err(_) => None,
         };
         let now = self.now();
+        let mut throttle = Throttle::default();
         if let Some(s) = &state {
-            self.refuse_if_locked_out(&s.user, username, method, ctx).await?;
+            throttle = self.refuse_if_locked_out(&s.user, username, method, ctx).await?;
         }
         let hash = state.as_ref().and_then(|s| s.pass.as_ref()).map(|p| p.code_hash.as_str());
         let correct = self.hasher().verify_or_decoy(code, hash).await?;
@@ -258,7 +261,7 @@ impl Latchkey {
             .await;
             return Err(self.failure(&refusal));
         }
-        self.store().save_throttle(s.user.id, &Throttle::after_success()).await?;
+        self.clear_throttle(s.user.id, throttle).await?;
         let session = Session {
             id: Uuid::new_v4(),
             user_id: s.user.id,
@@ -302,8 +305,9 @@ impl Latchkey {
     ) -> Result<SignedIn, SignInFailure> {
         let mut method = Some(SignInMethod::Password);
         let user = self.resolve_user(username).await.ok();
+        let mut throttle = Throttle::default();
         if let Some(u) = &user {
-            self.refuse_if_locked_out(u, username, method, ctx).await?;
+            throttle = self.refuse_if_locked_out(u, username, method, ctx).await?;
         }
         let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
         let correct = self.hasher().verify_or_decoy(password, hash).await?;
@@ -324,7 +328,7 @@ impl Latchkey {
             self.check_authenticator_code(&user, &apps, code, username, method, ctx).await?;
         }
         let method = method.unwrap_or(SignInMethod::Password);
-        self.store().save_throttle(user.id, &Throttle::after_success()).await?;
+        self.clear_throttle(user.id, throttle).await?;
         let signed_in = self.start_session_without_pass(user, method).await?;
         self.log_sign_in(ctx, Some(&signed_in.user), username, Some(method), sign_in_error::SUCCESS, None)
             .await;
@@ -379,8 +383,9 @@ impl Latchkey {
         username: &str,
         method: Option<SignInMethod>,
         ctx: &SignInContext,
-    ) -> Result<(), SignInFailure> {
-        if let Some(until) = self.store().get_throttle(user.id).await?.locked(self.now()) {
+    ) -> Result<Throttle, SignInFailure> {
+        let throttle = self.store().get_throttle(user.id).await?;
+        if let Some(until) = throttle.locked(self.now()) {
             let refusal = PassRefusal::LockedOut { until };
             self.log_sign_in(
                 ctx,
@@ -392,6 +397,15 @@ impl Latchkey {
             )
             .await;
             return Err(self.failure(&refusal));
+        }
+        Ok(throttle)
+    }
+
+    /// A success ends the run of wrong codes; nothing to write when there was none (one
+    /// write fewer on every ordinary sign-in).
+    pub(super) async fn clear_throttle(&self, user: crate::ids::UserId, read: Throttle) -> Result<(), CoreError> {
+        if read != Throttle::after_success() {
+            self.store().save_throttle(user, &Throttle::after_success()).await?;
         }
         Ok(())
     }
@@ -547,12 +561,19 @@ impl Latchkey {
     /// The application a `client_id` names, if any.
     pub async fn find_client(&self, client_id: &str) -> Result<Option<crate::tenant::Application>, CoreError> {
         let Ok(app_id) = client_id.parse::<AppId>() else { return Ok(None) };
-        Ok(self.store().find_application_by_app_id(app_id).await?)
+        Ok(self
+            .application_copy(self.store().data_version(), app_id)
+            .await?
+            .map(std::sync::Arc::unwrap_or_clone))
     }
 
     /// The directory roles a user holds now (for the `wids` claim).
     pub async fn roles_of(&self, user: crate::ids::UserId) -> Result<Vec<crate::directory::DirectoryRole>, CoreError> {
-        Ok(self.store().find_user_auth_state(user).await?.map(|s| s.roles).unwrap_or_default())
+        Ok(self
+            .user_state_copy(self.store().data_version(), user)
+            .await?
+            .map(|s| s.roles.clone())
+            .unwrap_or_default())
     }
 
     /// Stores a validated authorization request while the person signs in.

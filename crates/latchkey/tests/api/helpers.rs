@@ -62,7 +62,9 @@ impl TestApp {
         let clock = Arc::new(FakeClock::at(
             latchkey_core::Clock::now(&latchkey_core::SystemClock).with_nanosecond_zeroed(),
         ));
-        let store = startup::open_serving_store(&database_url, true).await.unwrap();
+        let store = startup::open_serving_store(&database_url, true, latchkey_store::ChangeWatch::Exact)
+            .await
+            .unwrap();
         let core = startup::core(store, Some(clock.clone() as Arc<dyn Clock>));
         let key_file = dir.join("latchkey.key");
         let (key, _) = latchkey::master_key::read_or_create(&key_file).unwrap();
