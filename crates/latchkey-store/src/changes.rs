@@ -2,11 +2,12 @@
 //! the source of [`Store::data_version`](latchkey_core::Store::data_version), which the
 //! service's read cache checks on every request.
 //!
-//! - SQLite: `PRAGMA data_version` on a connection of its own. SQLite changes the value
+//! - SQLite: `PRAGMA data_version` on connections of its own. SQLite changes the value
 //!   whenever another connection, in this process or any other (a `latchkey` CLI command
-//!   beside the server, say), commits to the file. Reading it costs a few microseconds and
-//!   is exact.
-//! - PostgreSQL: triggers on the cached tables `NOTIFY latchkey_changes` (migration 0007),
+//!   beside the server, say), commits to the file; then a counter that triggers on the
+//!   cached tables bump (migration 0008) tells whether the commit touched anything copied.
+//!   A look costs a few microseconds and is exact.
+//! - PostgreSQL (only with `ChangeWatch::Notified`): triggers on the cached tables `NOTIFY latchkey_changes` (migration 0007),
 //!   which a listener connection counts. The count also moves when this process commits
 //!   a write through this store (so it reads its own writes at once) and when the listener
 //!   reconnects (notifications may have been missed); while the listener is down there is
@@ -26,25 +27,36 @@ pub(crate) enum ChangeFeed {
     Postgres(PgFeed),
 }
 
-/// Several probe connections, so request threads do not queue on one lock. Each
-/// connection counts `data_version` its own way, so the numbers are not comparable across
-/// probes: each probe remembers the last value it saw, and any probe that sees its value
-/// move advances one shared epoch, which is the version reported.
+/// Several probe connections, so request threads do not queue on one lock.
+///
+/// `PRAGMA data_version` is the cheap first look: it moves with every commit by another
+/// connection, but to every table (each sign-in writes sessions, codes and logs). When
+/// it moves, the probe reads `cache_changes.counter` (migration 0008: triggers on the
+/// cached tables bump it in the writing transaction), and only a moved counter starts a
+/// new epoch, which is the version reported. Each connection counts `data_version` its
+/// own way, so each probe remembers its own last value.
 #[derive(Debug)]
 pub(crate) struct SqliteProbes {
     probes: Vec<Mutex<Probe>>,
+    /// The counter last seen by any probe; held while the epoch moves.
+    counter: Mutex<i64>,
     epoch: AtomicU64,
 }
 
 #[derive(Debug)]
 struct Probe {
     conn: rusqlite::Connection,
-    last_seen: i64,
+    last_data_version: i64,
 }
 
 impl Probe {
     fn data_version(&self) -> Option<i64> {
         let mut statement = self.conn.prepare_cached("PRAGMA data_version").ok()?;
+        statement.query_row([], |r| r.get(0)).ok()
+    }
+
+    fn counter(&self) -> Option<i64> {
+        let mut statement = self.conn.prepare_cached("SELECT counter FROM cache_changes").ok()?;
         statement.query_row([], |r| r.get(0)).ok()
     }
 }
@@ -68,14 +80,22 @@ impl ChangeFeed {
             )
             .map_err(|e| format!("opening the change probe on {path}: {e}"))?;
             conn.busy_timeout(Duration::from_secs(1)).map_err(|e| e.to_string())?;
-            let mut probe = Probe { conn, last_seen: 0 };
-            probe.last_seen = probe
+            let mut probe = Probe {
+                conn,
+                last_data_version: 0,
+            };
+            probe.last_data_version = probe
                 .data_version()
                 .ok_or_else(|| "the change probe cannot read PRAGMA data_version".to_owned())?;
             probes.push(Mutex::new(probe));
         }
+        let counter = probes
+            .first()
+            .and_then(|p| p.lock().ok()?.counter())
+            .ok_or_else(|| "the change probe cannot read cache_changes".to_owned())?;
         Ok(Self::Sqlite(SqliteProbes {
             probes,
+            counter: Mutex::new(counter),
             epoch: AtomicU64::new(1),
         }))
     }
@@ -91,13 +111,22 @@ impl ChangeFeed {
                     .iter()
                     .find_map(|p| p.try_lock().ok())
                     .or_else(|| sqlite.probes.first()?.lock().ok())?;
-                let seen = probe.data_version()?;
-                if seen != probe.last_seen {
-                    // Advanced while this probe is held, so whoever looks next, through
-                    // any probe, gets the new epoch or a later one.
-                    probe.last_seen = seen;
-                    sqlite.epoch.fetch_add(1, Ordering::AcqRel);
+                let data_version = probe.data_version()?;
+                if data_version != probe.last_data_version {
+                    // Someone committed since this probe last looked. The counter is read
+                    // after data_version, so it is at least as new as that commit; the
+                    // epoch moves (under the lock, before this probe is let go) only if
+                    // a cached table changed.
+                    let mut last_counter = sqlite.counter.lock().ok()?;
+                    let counter = probe.counter()?;
+                    if counter != *last_counter {
+                        *last_counter = counter;
+                        sqlite.epoch.fetch_add(1, Ordering::AcqRel);
+                    }
+                    probe.last_data_version = data_version;
                 }
+                // Unchanged data_version: nothing was committed since this probe's last
+                // look, whose epoch (or a later one) is what we read here.
                 Some(sqlite.epoch.load(Ordering::Acquire))
             }
             Self::Postgres(feed) => feed.listening.load(Ordering::Acquire).then(|| feed.count.load(Ordering::Acquire)),
