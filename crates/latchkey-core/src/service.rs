@@ -14,7 +14,7 @@ use crate::pass::{PassRequest, TemporaryAccessPass, Usability, generate_code};
 use crate::policy::{PolicyChange, PolicyState, TapPolicy};
 use crate::read_cache::{ReadCache, Versioned};
 use crate::secrets::{MasterKey, SecretHasher, SecretString, digest, digest_matches, random_token};
-use crate::store::{Store, StoreError, TenantSeed, UserAuthState};
+use crate::store::{Store, TenantSeed, UserAuthState};
 use crate::tenant::{Application, ClientSecret, SigningKeyRecord, Tenant, parse_domain};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::sync::Arc;
@@ -151,12 +151,15 @@ impl Latchkey {
     /// version, taken once per use case so its copies agree). Only for reads whose answer
     /// is shown or checked, never for a read a write or a sign-in decides on (those read
     /// inside their own transaction).
-    async fn read_through<K: std::hash::Hash + Eq, V>(
+    async fn read_through<K: std::hash::Hash + Eq, V, E>(
         copies: &Versioned<K, V>,
         version: Option<u64>,
         key: K,
-        load: impl Future<Output = Result<Option<V>, StoreError>>,
-    ) -> Result<Option<Arc<V>>, CoreError> {
+        load: impl Future<Output = Result<Option<V>, E>>,
+    ) -> Result<Option<Arc<V>>, CoreError>
+    where
+        CoreError: From<E>,
+    {
         if let Some(v) = version
             && let Some(hit) = copies.get(v, &key)
         {
@@ -193,10 +196,7 @@ impl Latchkey {
 
     async fn strong_methods_copy(&self, version: Option<u64>, user: UserId) -> Result<Arc<StrongMethods>, CoreError> {
         let methods = Self::read_through(&self.cache.strong_methods, version, user, async {
-            Ok(Some(StrongMethods {
-                passkeys: self.store.list_fido2_methods(user).await?,
-                authenticator_apps: self.store.list_software_oath_methods(user).await?,
-            }))
+            self.strong_methods(user).await.map(Some)
         })
         .await?;
         methods.ok_or_else(|| CoreError::Internal("strong methods missing".into()))

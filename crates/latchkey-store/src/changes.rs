@@ -24,7 +24,7 @@ pub(crate) enum ChangeFeed {
     /// No version: every read goes to the database.
     Off,
     Sqlite(SqliteProbes),
-    Postgres(PgFeed),
+    Postgres(Arc<PgFeed>),
 }
 
 /// Several probe connections, so request threads do not queue on one lock.
@@ -140,13 +140,6 @@ impl ChangeFeed {
             feed.count.fetch_add(1, Ordering::AcqRel);
         }
     }
-
-    fn pg(&self) -> Option<&PgFeed> {
-        match self {
-            Self::Postgres(feed) => Some(feed),
-            _ => None,
-        }
-    }
 }
 
 impl PgFeed {
@@ -167,10 +160,9 @@ impl Drop for Listener {
 
 /// Starts listening on `url`; returns once the first `LISTEN` is in place or has failed
 /// (then the feed reports no version until a later attempt, every second, succeeds).
-pub(crate) async fn listen_postgres(url: String, feed: Arc<ChangeFeed>) -> Listener {
+pub(crate) async fn listen_postgres(url: String, pg: Arc<PgFeed>) -> Listener {
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let handle = tokio::spawn(async move {
-        let Some(pg) = feed.pg() else { return };
         let mut ready = Some(ready_tx);
         loop {
             match sqlx::postgres::PgListener::connect(&url).await {

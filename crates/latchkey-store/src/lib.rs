@@ -186,9 +186,9 @@ impl SqlStore {
                 store.changes = Arc::new(ChangeFeed::sqlite(path).map_err(StoreError::Backend)?);
             }
             (Backend::Postgres, ChangeWatch::Notified) => {
-                let feed = Arc::new(ChangeFeed::Postgres(changes::PgFeed::default()));
+                let feed = Arc::new(changes::PgFeed::default());
                 store._listener = Some(Arc::new(changes::listen_postgres(url.clone(), Arc::clone(&feed)).await));
-                store.changes = feed;
+                store.changes = Arc::new(ChangeFeed::Postgres(feed));
             }
         }
         Ok(store)

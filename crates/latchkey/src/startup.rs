@@ -17,16 +17,12 @@ pub const DEFAULT_MASTER_KEY_FILE: &str = "latchkey.key";
 /// Opens the store for a one-shot command; `create` makes a missing SQLite file (only
 /// `init` does).
 pub async fn open_store(database_url: &str, create: bool) -> anyhow::Result<SqlStore> {
-    connect(database_url, create, ChangeWatch::Off).await
+    open_serving_store(database_url, create, ChangeWatch::Off).await
 }
 
 /// Opens the store for `serve`: it also watches the database for changes made by any
 /// process, so the server may keep copies of hot reads (`latchkey_core::read_cache`).
-pub async fn open_serving_store(database_url: &str, create: bool, watch: ChangeWatch) -> anyhow::Result<SqlStore> {
-    connect(database_url, create, watch).await
-}
-
-async fn connect(database_url: &str, create: bool, watch_changes: ChangeWatch) -> anyhow::Result<SqlStore> {
+pub async fn open_serving_store(database_url: &str, create: bool, watch_changes: ChangeWatch) -> anyhow::Result<SqlStore> {
     SqlStore::connect(
         database_url,
         &ConnectOptions {
