@@ -2,11 +2,13 @@
 //! the source of [`Store::data_version`](latchkey_core::Store::data_version), which the
 //! service's read cache checks on every request.
 //!
-//! - SQLite: `PRAGMA data_version` on connections of its own. SQLite changes the value
-//!   whenever another connection, in this process or any other (a `latchkey` CLI command
-//!   beside the server, say), commits to the file; then a counter that triggers on the
-//!   cached tables bump (migration 0008) tells whether the commit touched anything copied.
-//!   A look costs a few microseconds and is exact.
+//! - SQLite: first a read of the WAL index header in the `-shm` file, which every commit
+//!   by any connection rewrites; while it stands still nothing was committed, and that
+//!   look is one `pread`. When it moved, `PRAGMA data_version` on connections of its own
+//!   (SQLite changes the value whenever another connection, in this process or any other,
+//!   such as a `latchkey` CLI command beside the server, commits to the file), and then a
+//!   counter that triggers on the cached tables bump (migration 0008) tells whether the
+//!   commit touched anything copied. Exact either way.
 //! - PostgreSQL (only with `ChangeWatch::Notified`): triggers on the cached tables `NOTIFY latchkey_changes` (migration 0007),
 //!   which a listener connection counts. The count also moves when this process commits
 //!   a write through this store (so it reads its own writes at once) and when the listener
@@ -37,6 +39,9 @@ pub(crate) enum ChangeFeed {
 /// own way, so each probe remembers its own last value.
 #[derive(Debug)]
 pub(crate) struct SqliteProbes {
+    /// The cheap first look; `None` when the `-shm` file cannot be read (then every look
+    /// runs a probe).
+    wal_index: Option<WalIndexWatch>,
     probes: Vec<Mutex<Probe>>,
     /// The counter last seen by any probe; held while the epoch moves.
     counter: Mutex<i64>,
@@ -58,6 +63,56 @@ impl Probe {
     fn counter(&self) -> Option<i64> {
         let mut statement = self.conn.prepare_cached("SELECT counter FROM cache_changes").ok()?;
         statement.query_row([], |r| r.get(0)).ok()
+    }
+}
+
+/// Watches the WAL index header (SQLite's file format, "WAL-Index Format"): 48 bytes at
+/// the start of the `-shm` file, stored twice. A committing writer rewrites the second
+/// copy, then the first, before its commit returns; the header's `iChange` counts commits,
+/// so any commit changes it. Reading both copies in that order and finding them equal
+/// gives a header no older than the last finished commit. The format is shared by every
+/// SQLite version that opens the file, so it does not drift.
+///
+/// `pread` rather than `mmap`: a mapping would take the process down with `SIGBUS` if
+/// anything ever truncated the file; a read just fails, and the probe takes over.
+#[derive(Debug)]
+struct WalIndexWatch {
+    shm: std::fs::File,
+    /// The header read just before the last probe that brought the epoch up to date.
+    settled: Mutex<Option<WalIndexHeader>>,
+}
+
+const WAL_INDEX_HEADER_BYTES: usize = 48;
+type WalIndexHeader = [u8; WAL_INDEX_HEADER_BYTES];
+
+impl WalIndexWatch {
+    fn open(db_path: &str) -> Option<Self> {
+        let shm = std::fs::File::open(format!("{db_path}-shm")).ok()?;
+        let watch = Self {
+            shm,
+            settled: Mutex::new(None),
+        };
+        watch.read()?;
+        Some(watch)
+    }
+
+    /// The header, when both copies agree and it is initialised (byte 12, `isInit`).
+    fn read(&self) -> Option<WalIndexHeader> {
+        use std::os::unix::fs::FileExt as _;
+        let mut both = [0u8; 2 * WAL_INDEX_HEADER_BYTES];
+        self.shm.read_exact_at(&mut both, 0).ok()?;
+        let (first, second) = both.split_at(WAL_INDEX_HEADER_BYTES);
+        (first == second && first[12] == 1).then(|| first.try_into().ok())?
+    }
+
+    fn is_settled(&self, header: &WalIndexHeader) -> bool {
+        self.settled.lock().is_ok_and(|s| s.as_ref() == Some(header))
+    }
+
+    fn settle(&self, header: WalIndexHeader) {
+        if let Ok(mut settled) = self.settled.lock() {
+            *settled = Some(header);
+        }
     }
 }
 
@@ -94,6 +149,9 @@ impl ChangeFeed {
             .and_then(|p| p.lock().ok()?.counter())
             .ok_or_else(|| "the change probe cannot read cache_changes".to_owned())?;
         Ok(Self::Sqlite(SqliteProbes {
+            // After the probes: they hold the file open in WAL mode, so `-shm` exists and
+            // stays while this process runs.
+            wal_index: WalIndexWatch::open(path),
             probes,
             counter: Mutex::new(counter),
             epoch: AtomicU64::new(1),
@@ -105,6 +163,13 @@ impl ChangeFeed {
         match self {
             Self::Off => None,
             Self::Sqlite(sqlite) => {
+                let header = sqlite.wal_index.as_ref().and_then(WalIndexWatch::read);
+                if let (Some(watch), Some(header)) = (&sqlite.wal_index, &header)
+                    && watch.is_settled(header)
+                {
+                    // Nothing committed since a probe that came after this header.
+                    return Some(sqlite.epoch.load(Ordering::Acquire));
+                }
                 // Any free probe will do; wait on the first only when all are busy.
                 let mut probe = sqlite
                     .probes
@@ -124,6 +189,12 @@ impl ChangeFeed {
                         sqlite.epoch.fetch_add(1, Ordering::AcqRel);
                     }
                     probe.last_data_version = data_version;
+                }
+                drop(probe);
+                // This probe looked after `header` was read, so the epoch now covers every
+                // commit that header shows.
+                if let (Some(watch), Some(header)) = (&sqlite.wal_index, header) {
+                    watch.settle(header);
                 }
                 // Unchanged data_version: nothing was committed since this probe's last
                 // look, whose epoch (or a later one) is what we read here.
@@ -200,4 +271,42 @@ pub(crate) async fn listen_postgres(url: String, pg: Arc<PgFeed>) -> Listener {
     });
     let _ = ready_rx.await;
     Listener(handle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wal_index_header_moves_with_every_commit_and_only_then() {
+        let dir = std::env::temp_dir().join(format!("latchkey-wal-index-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("t.db");
+        let writer = rusqlite::Connection::open(&path).unwrap();
+        writer
+            .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x INTEGER);")
+            .unwrap();
+        let watch = WalIndexWatch::open(path.to_str().unwrap()).expect("the -shm file of a WAL database");
+        let mut last = watch.read().unwrap();
+        for i in 0..20 {
+            assert_eq!(watch.read().unwrap(), last, "no commit, same header");
+            writer.execute("INSERT INTO t VALUES (?1)", [i]).unwrap();
+            let now = watch.read().unwrap();
+            assert_ne!(now, last, "commit {i} must change the header");
+            last = now;
+        }
+        // A checkpoint copies pages but commits nothing; the next commit restarts the WAL
+        // (new salts, frame count back to the start) and must still show.
+        writer.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+        let after_checkpoint = watch.read().unwrap();
+        writer.execute("INSERT INTO t VALUES (99)", []).unwrap();
+        assert_ne!(watch.read().unwrap(), after_checkpoint);
+        drop(writer);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn no_shm_file_means_no_first_look() {
+        assert!(WalIndexWatch::open("/nonexistent/latchkey.db").is_none());
+    }
 }

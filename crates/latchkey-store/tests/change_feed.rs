@@ -109,3 +109,27 @@ async fn postgres_data_version_moves_with_every_commit_from_any_process() {
     assert_eq!(open(&url, ChangeWatch::Exact).await.data_version(), None);
     latchkey_testkit::drop_postgres_database(&base, &url);
 }
+
+/// SQLite's first look reads the WAL index header and skips the probe while it stands
+/// still: every commit from another connection must still show in the very next look,
+/// with no waiting, and looks in between must agree.
+#[tokio::test]
+async fn sqlite_sees_another_connections_commit_on_the_very_next_look() {
+    let dir = std::env::temp_dir().join(format!("latchkey-changes-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite:{}", dir.join("latchkey.db").display());
+    let server = open(&url, ChangeWatch::Exact).await;
+    let other = open(&url, ChangeWatch::Off).await;
+    for i in 0..40 {
+        let before = server.data_version();
+        assert!(before.is_some());
+        assert_eq!(server.data_version(), before, "no commit, no change (look {i})");
+        add_user(&other, &format!("u{i}@contoso.test")).await;
+        let after = server.data_version();
+        assert!(
+            after.is_some() && after != before,
+            "commit {i} not seen at once: {before:?} -> {after:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
