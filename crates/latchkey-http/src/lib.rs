@@ -48,6 +48,8 @@ pub struct Shared {
     pub tenant: Arc<Tenant>,
     /// Where clients reach this server, without a trailing slash (`https://id.example.com`).
     pub public_url: Arc<str>,
+    /// `{public-url}/{tenantId}/v2.0`, checked on every token (so formatted once).
+    issuer: Arc<str>,
     /// Per-address limits on sign-in and token requests; `None` when turned off.
     pub rate_limit: Option<Arc<rate_limit::AddressLimiter>>,
     /// When the keys were last reloaded because a token named an unknown key (Unix s).
@@ -69,11 +71,13 @@ impl AppState {
             master_key: keys.master_key().clone(),
             issuer: tenant.primary_domain.clone(),
         });
+        let public_url = public_url.trim_end_matches('/');
         Self(Arc::new(Shared {
+            issuer: format!("{public_url}/{}/v2.0", tenant.id).into(),
             core,
             keys: Arc::new(keys),
             tenant: Arc::new(tenant),
-            public_url: public_url.trim_end_matches('/').into(),
+            public_url: public_url.into(),
             rate_limit: None,
             key_reload_at: Arc::new(std::sync::atomic::AtomicI64::new(0)),
         }))
@@ -93,34 +97,30 @@ impl AppState {
     }
 
     /// Checks a bearer token. A token naming a key this process has not opened yet (just
-    /// rotated elsewhere) makes it re-read the keys, at most every 5 seconds.
-    pub async fn verify_token(&self, token: &str) -> Result<tokens::AccessClaims, latchkey_core::CoreError> {
-        if let Some(kid) = jsonwebtoken::decode_header(token).ok().and_then(|h| h.kid)
-            && !self.keys.knows(&kid)
-        {
-            let now = self.core.now().timestamp();
-            let last = self.key_reload_at.load(std::sync::atomic::Ordering::Relaxed);
-            if now - last >= 5
-                && self
-                    .key_reload_at
-                    .compare_exchange(
-                        last,
-                        now,
-                        std::sync::atomic::Ordering::Relaxed,
-                        std::sync::atomic::Ordering::Relaxed,
-                    )
-                    .is_ok()
-            {
+    /// rotated elsewhere) makes it re-read the keys, at most every 5 seconds. The header is
+    /// only looked at when the check fails: a good token costs one lookup.
+    pub async fn verify_token(&self, token: &str) -> Result<Arc<tokens::AccessClaims>, latchkey_core::CoreError> {
+        let now = self.core.now();
+        match self.keys.verify(token, &self.issuer, now) {
+            Err(e) if self.keys.names_unknown_key(token) && self.may_reload_keys(now.timestamp()) => {
                 self.reload_keys().await?;
+                self.keys.verify(token, &self.issuer, now).map_err(|_| e)
             }
+            verified => verified,
         }
-        self.keys.verify(token, &self.issuer(), self.core.now())
+    }
+
+    /// Whether 5 seconds have passed since the last reload; claims the reload if so.
+    fn may_reload_keys(&self, now: i64) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        let last = self.key_reload_at.load(Relaxed);
+        now - last >= 5 && self.key_reload_at.compare_exchange(last, now, Relaxed, Relaxed).is_ok()
     }
 
     /// `{public-url}/{tenantId}/v2.0`, the issuer of every token.
     #[must_use]
     pub fn issuer(&self) -> String {
-        format!("{}/{}/v2.0", self.public_url, self.tenant.id)
+        self.issuer.to_string()
     }
 }
 

@@ -86,7 +86,7 @@ pub struct KeyRing {
     /// Tokens whose signature, issuer and audience were checked, by SHA-256 of issuer and
     /// token. An RS256 check costs ~300 µs here and a token is presented many times in its
     /// life, so each is checked once; lifetime is still checked on every use.
-    verified: std::sync::Mutex<std::collections::HashMap<[u8; 32], AccessClaims>>,
+    verified: std::sync::Mutex<std::collections::HashMap<[u8; 32], std::sync::Arc<AccessClaims>>>,
 }
 
 /// Bound on remembered tokens; past it the memory is simply cleared.
@@ -131,6 +131,16 @@ impl KeyRing {
     #[must_use]
     pub fn knows(&self, kid: &str) -> bool {
         self.current().iter().any(|k| k.kid == kid)
+    }
+
+    /// Whether `token` names a key that is not among the open keys (one rotated in by
+    /// another process since they were opened).
+    #[must_use]
+    pub fn names_unknown_key(&self, token: &str) -> bool {
+        jsonwebtoken::decode_header(token)
+            .ok()
+            .and_then(|h| h.kid)
+            .is_some_and(|kid| !self.knows(&kid))
     }
 
     fn current(&self) -> std::sync::Arc<Vec<OpenKey>> {
@@ -198,7 +208,7 @@ impl KeyRing {
 
     /// Checks a token's signature (RS256 only: `none` and HMAC are refused), issuer and
     /// audience, and its lifetime against `now`.
-    pub fn verify(&self, token: &str, issuer: &str, now: DateTime<Utc>) -> Result<AccessClaims, CoreError> {
+    pub fn verify(&self, token: &str, issuer: &str, now: DateTime<Utc>) -> Result<std::sync::Arc<AccessClaims>, CoreError> {
         let key: [u8; 32] = Sha256::new()
             .chain_update(issuer.as_bytes())
             .chain_update([0])
@@ -209,12 +219,12 @@ impl KeyRing {
         let claims = match cached {
             Some(c) => c,
             None => {
-                let c = self.verify_signature(token, issuer)?;
+                let c = std::sync::Arc::new(self.verify_signature(token, issuer)?);
                 if let Ok(mut cache) = self.verified.lock() {
                     if cache.len() >= VERIFIED_CACHE_ENTRIES {
                         cache.clear();
                     }
-                    cache.insert(key, c.clone());
+                    cache.insert(key, std::sync::Arc::clone(&c));
                 }
                 c
             }
