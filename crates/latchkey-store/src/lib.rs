@@ -109,11 +109,6 @@ impl Default for ConnectOptions {
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     pool: AnyPool,
-    /// Where every write goes. On SQLite one connection: the file has one writer at a
-    /// time anyway, and writers of this process queue here in order instead of taking
-    /// turns through SQLite's busy handler, which sleeps (1, 2, 5 ms ...) on every
-    /// collision. Other processes still meet the busy timeout. On PostgreSQL, `pool`.
-    writer: AnyPool,
     backend: Backend,
     changes: Arc<ChangeFeed>,
     _listener: Option<Arc<changes::Listener>>,
@@ -162,30 +157,23 @@ impl SqlStore {
                 url.push_str(if options.create_if_missing { "mode=rwc" } else { "mode=rw" });
             }
         }
-        let open_pool = |max_connections: u32| {
-            AnyPoolOptions::new()
-                .max_connections(max_connections)
-                .acquire_timeout(Duration::from_secs(10))
-                .after_connect(move |conn, _meta| {
-                    Box::pin(async move {
-                        if backend == Backend::Sqlite {
-                            // WAL lets readers run beside the writer; the busy timeout queues writers.
-                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;").await?;
-                        }
-                        Ok(())
-                    })
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers run beside the writer; the busy timeout queues writers.
+                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;").await?;
+                    }
+                    Ok(())
                 })
-                .connect(&url)
-        };
-        let cannot_open = |e: sqlx::Error| StoreError::Backend(format!("cannot open the database: {e}"));
-        let pool = open_pool(options.max_connections).await.map_err(cannot_open)?;
-        let writer = match backend {
-            Backend::Sqlite => open_pool(1).await.map_err(cannot_open)?,
-            Backend::Postgres => pool.clone(),
-        };
+            })
+            .connect(&url)
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot open the database: {e}")))?;
         let mut store = Self {
             pool,
-            writer,
             backend,
             changes: Arc::new(ChangeFeed::Off),
             _listener: None,
@@ -212,7 +200,7 @@ impl SqlStore {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
         };
         migrator
-            .run(&self.writer)
+            .run(&self.pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migrating the schema: {e}")))
     }
@@ -227,15 +215,13 @@ impl SqlStore {
         &self.pool
     }
 
-    /// Starts a transaction that will write.
     async fn begin(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
-        self.writer.begin_with(self.backend.begin_write()).await.map_err(backend_err)
+        self.pool.begin_with(self.backend.begin_write()).await.map_err(backend_err)
     }
 
     /// Closes every connection (graceful shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
-        self.writer.close().await;
     }
 }
 
@@ -823,7 +809,7 @@ impl Store for SqlStore {
         let r = sqlx::query("UPDATE passes SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
             .bind(ms(at))
             .bind(id.to_string())
-            .execute(&self.writer)
+            .execute(&self.pool)
             .await
             .map_err(backend_err)?;
         self.changes.committed();
@@ -889,16 +875,16 @@ impl Store for SqlStore {
     }
 
     async fn insert_auth_request(&self, request: &AuthRequest) -> StoreResult<()> {
-        sign_in::insert_auth_request(&self.writer, request).await
+        sign_in::insert_auth_request(&self.pool, request).await
     }
     async fn find_auth_request(&self, id: &str) -> StoreResult<Option<AuthRequest>> {
         sign_in::find_auth_request(&self.pool, id).await
     }
     async fn delete_auth_request(&self, id: &str) -> StoreResult<()> {
-        sign_in::delete_auth_request(&self.writer, id).await
+        sign_in::delete_auth_request(&self.pool, id).await
     }
     async fn insert_session(&self, session: &Session, token_digest: &str) -> StoreResult<()> {
-        sign_in::insert_session(&self.writer, session, token_digest).await
+        sign_in::insert_session(&self.pool, session, token_digest).await
     }
     async fn find_session_by_token(&self, token_digest: &str) -> StoreResult<Option<Session>> {
         sign_in::find_session_by_token(&self.pool, token_digest).await
@@ -907,43 +893,43 @@ impl Store for SqlStore {
         sign_in::find_session(&self.pool, id).await
     }
     async fn revoke_session(&self, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
-        sign_in::revoke_session(&self.writer, self.backend.begin_write(), id, at).await
+        sign_in::revoke_session(&self.pool, self.backend.begin_write(), id, at).await
     }
     async fn insert_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()> {
-        sign_in::insert_authorization_code(&self.writer, code).await
+        sign_in::insert_authorization_code(&self.pool, code).await
     }
     async fn redeem_authorization_code(&self, digest: &str, at: DateTime<Utc>) -> StoreResult<Redemption> {
-        sign_in::redeem_authorization_code(&self.writer, digest, at).await
+        sign_in::redeem_authorization_code(&self.pool, digest, at).await
     }
     async fn insert_refresh_token(&self, token: &RefreshToken) -> StoreResult<()> {
-        sign_in::insert_refresh_token(&self.writer, token).await
+        sign_in::insert_refresh_token(&self.pool, token).await
     }
     async fn find_refresh_token(&self, digest: &str) -> StoreResult<Option<RefreshToken>> {
         sign_in::find_refresh_token(&self.pool, digest).await
     }
     async fn rotate_refresh_token(&self, old_digest: &str, new: &RefreshToken, at: DateTime<Utc>) -> StoreResult<Rotation> {
-        sign_in::rotate_refresh_token(&self.writer, self.backend.begin_write(), old_digest, new, at).await
+        sign_in::rotate_refresh_token(&self.pool, self.backend.begin_write(), old_digest, new, at).await
     }
     async fn revoke_refresh_family(&self, family: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
-        sign_in::revoke_refresh_family(&self.writer, family, at).await
+        sign_in::revoke_refresh_family(&self.pool, family, at).await
     }
     async fn get_throttle(&self, user: UserId) -> StoreResult<Throttle> {
         sign_in::get_throttle(&self.pool, user).await
     }
     async fn save_throttle(&self, user: UserId, throttle: &Throttle) -> StoreResult<()> {
-        sign_in::save_throttle(&self.writer, user, throttle).await
+        sign_in::save_throttle(&self.pool, user, throttle).await
     }
     async fn insert_sign_in(&self, record: &SignInRecord) -> StoreResult<()> {
-        sign_in::insert_sign_in(&self.writer, record).await
+        sign_in::insert_sign_in(&self.pool, record).await
     }
     async fn list_sign_ins(&self, page: Page) -> StoreResult<Vec<SignInRecord>> {
         sign_in::list_sign_ins(&self.pool, page).await
     }
     async fn insert_domain(&self, domain: &Domain, audit: &AuditRecord) -> StoreResult<()> {
-        sign_in::save_domain(&self.writer, self.backend.begin_write(), domain, audit, true).await
+        sign_in::save_domain(&self.pool, self.backend.begin_write(), domain, audit, true).await
     }
     async fn update_domain(&self, domain: &Domain, audit: &AuditRecord) -> StoreResult<()> {
-        sign_in::save_domain(&self.writer, self.backend.begin_write(), domain, audit, false).await
+        sign_in::save_domain(&self.pool, self.backend.begin_write(), domain, audit, false).await
     }
     async fn find_domain(&self, id: &str) -> StoreResult<Option<Domain>> {
         sign_in::find_domain(&self.pool, id).await
@@ -1033,7 +1019,7 @@ impl Store for SqlStore {
     }
 
     async fn insert_fido2_method(&self, method: &Fido2Method, audit: &AuditRecord) -> StoreResult<()> {
-        let result = methods::insert_fido2(&self.writer, self.backend.begin_write(), method, audit).await;
+        let result = methods::insert_fido2(&self.pool, self.backend.begin_write(), method, audit).await;
         self.noted(result)
     }
     async fn list_fido2_methods(&self, user: UserId) -> StoreResult<Vec<Fido2Method>> {
@@ -1043,27 +1029,27 @@ impl Store for SqlStore {
         methods::find_fido2_by_credential_id(&self.pool, credential_id).await
     }
     async fn record_fido2_use(&self, id: MethodId, passkey: &str, at: DateTime<Utc>) -> StoreResult<()> {
-        let result = methods::record_fido2_use(&self.writer, id, passkey, at).await;
+        let result = methods::record_fido2_use(&self.pool, id, passkey, at).await;
         self.noted(result)
     }
     async fn delete_fido2_method(&self, user: UserId, id: MethodId, audit: &AuditRecord) -> StoreResult<()> {
-        let result = methods::delete_method(&self.writer, self.backend.begin_write(), methods::Table::Fido2, user, id, audit).await;
+        let result = methods::delete_method(&self.pool, self.backend.begin_write(), methods::Table::Fido2, user, id, audit).await;
         self.noted(result)
     }
     async fn insert_software_oath_method(&self, method: &SoftwareOathMethod, audit: &AuditRecord) -> StoreResult<()> {
-        let result = methods::insert_oath(&self.writer, self.backend.begin_write(), method, audit).await;
+        let result = methods::insert_oath(&self.pool, self.backend.begin_write(), method, audit).await;
         self.noted(result)
     }
     async fn list_software_oath_methods(&self, user: UserId) -> StoreResult<Vec<SoftwareOathMethod>> {
         methods::list_oath(&self.pool, user).await
     }
     async fn use_totp_step(&self, id: MethodId, step: i64) -> StoreResult<bool> {
-        let result = methods::use_totp_step(&self.writer, id, step).await;
+        let result = methods::use_totp_step(&self.pool, id, step).await;
         self.noted(result)
     }
     async fn delete_software_oath_method(&self, user: UserId, id: MethodId, audit: &AuditRecord) -> StoreResult<()> {
         let result = methods::delete_method(
-            &self.writer,
+            &self.pool,
             self.backend.begin_write(),
             methods::Table::SoftwareOath,
             user,
@@ -1074,18 +1060,18 @@ impl Store for SqlStore {
         self.noted(result)
     }
     async fn insert_ceremony(&self, ceremony: &Ceremony) -> StoreResult<()> {
-        methods::insert_ceremony(&self.writer, ceremony).await
+        methods::insert_ceremony(&self.pool, ceremony).await
     }
     async fn take_ceremony(&self, id: Uuid) -> StoreResult<Option<Ceremony>> {
-        methods::take_ceremony(&self.writer, id).await
+        methods::take_ceremony(&self.pool, id).await
     }
     async fn purge_ceremonies(&self, now: DateTime<Utc>) -> StoreResult<u64> {
-        methods::purge_ceremonies(&self.writer, now).await
+        methods::purge_ceremonies(&self.pool, now).await
     }
 
     // --- device authorization grant (RFC 8628) ---
     async fn insert_device_code(&self, code: &DeviceCode) -> StoreResult<()> {
-        device::insert_device_code(&self.writer, code).await
+        device::insert_device_code(&self.pool, code).await
     }
     async fn find_device_code(&self, device_code_digest: &str) -> StoreResult<Option<DeviceCode>> {
         device::find_device_code(&self.pool, device_code_digest).await
@@ -1094,7 +1080,7 @@ impl Store for SqlStore {
         device::find_device_code_by_user_code(&self.pool, user_code_digest).await
     }
     async fn decide_device_code(&self, user_code_digest: &str, decision: DeviceDecision, at: DateTime<Utc>) -> StoreResult<bool> {
-        device::decide_device_code(&self.writer, user_code_digest, decision, at).await
+        device::decide_device_code(&self.pool, user_code_digest, decision, at).await
     }
     async fn record_device_poll(
         &self,
@@ -1103,10 +1089,10 @@ impl Store for SqlStore {
         at: DateTime<Utc>,
         interval_seconds: i64,
     ) -> StoreResult<bool> {
-        device::record_device_poll(&self.writer, device_code_digest, previous, at, interval_seconds).await
+        device::record_device_poll(&self.pool, device_code_digest, previous, at, interval_seconds).await
     }
     async fn redeem_device_code(&self, device_code_digest: &str, at: DateTime<Utc>) -> StoreResult<bool> {
-        device::redeem_device_code(&self.writer, device_code_digest, at).await
+        device::redeem_device_code(&self.pool, device_code_digest, at).await
     }
 }
 
