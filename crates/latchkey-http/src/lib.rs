@@ -102,9 +102,9 @@ impl AppState {
     pub async fn verify_token(&self, token: &str) -> Result<Arc<tokens::AccessClaims>, latchkey_core::CoreError> {
         let now = self.core.now();
         match self.keys.verify(token, &self.issuer, now) {
-            Err(e) if self.keys.names_unknown_key(token) && self.may_reload_keys(now.timestamp()) => {
+            Err(_) if self.keys.names_unknown_key(token) && self.may_reload_keys(now.timestamp()) => {
                 self.reload_keys().await?;
-                self.keys.verify(token, &self.issuer, now).map_err(|_| e)
+                self.keys.verify(token, &self.issuer, now)
             }
             verified => verified,
         }

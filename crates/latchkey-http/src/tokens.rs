@@ -127,12 +127,6 @@ impl KeyRing {
         Ok(())
     }
 
-    /// Whether a key id is among the open keys.
-    #[must_use]
-    pub fn knows(&self, kid: &str) -> bool {
-        self.current().iter().any(|k| k.kid == kid)
-    }
-
     /// Whether `token` names a key that is not among the open keys (one rotated in by
     /// another process since they were opened).
     #[must_use]
@@ -140,7 +134,7 @@ impl KeyRing {
         jsonwebtoken::decode_header(token)
             .ok()
             .and_then(|h| h.kid)
-            .is_some_and(|kid| !self.knows(&kid))
+            .is_some_and(|kid| !self.current().iter().any(|k| k.kid == kid))
     }
 
     fn current(&self) -> std::sync::Arc<Vec<OpenKey>> {

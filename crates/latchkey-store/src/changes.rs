@@ -163,8 +163,8 @@ impl ChangeFeed {
         match self {
             Self::Off => None,
             Self::Sqlite(sqlite) => {
-                let header = sqlite.wal_index.as_ref().and_then(WalIndexWatch::read);
-                if let (Some(watch), Some(header)) = (&sqlite.wal_index, &header)
+                let watched = sqlite.wal_index.as_ref().and_then(|w| Some((w, w.read()?)));
+                if let Some((watch, header)) = &watched
                     && watch.is_settled(header)
                 {
                     // Nothing committed since a probe that came after this header.
@@ -193,7 +193,7 @@ impl ChangeFeed {
                 drop(probe);
                 // This probe looked after `header` was read, so the epoch now covers every
                 // commit that header shows.
-                if let (Some(watch), Some(header)) = (&sqlite.wal_index, header) {
+                if let Some((watch, header)) = watched {
                     watch.settle(header);
                 }
                 // Unchanged data_version: nothing was committed since this probe's last
